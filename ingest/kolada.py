@@ -1,0 +1,275 @@
+"""Kolada v3 (RKA's KPI database): fetch into the raw landing and parse into tidy rows.
+
+Facts the client relies on (v3): pages are followed through ``next_url`` until it is
+missing or empty; at most 25 ids fit in one comma-separated path segment; ``per_page``
+is at most 5000; ``value`` may be null and ``status`` carries a flag; ``isdeleted``
+rows are dropped; an unknown KPI gives 200 with no values, so an empty result for a
+KPI the catalogue expects is an error.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from ingest.http import JsonHttpClient, SourceError
+from ingest.landing import CompleteBatch, LandedBody
+
+SOURCE = "kolada"
+DEFAULT_BASE_URL = "https://api.kolada.se/v3/"
+MAX_IDS_PER_SEGMENT = 25
+MAX_PER_PAGE = 5000
+GENDERS = ("T", "K", "M")
+
+KIND_MUNICIPALITY = "municipality"
+KIND_KPI = "kpi"
+KIND_DATA = "data"
+
+
+def base_url() -> str:
+    """The Kolada base URL: ``KOLADA_BASE_URL`` or the live v3 API."""
+    url = os.environ.get("KOLADA_BASE_URL") or DEFAULT_BASE_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def default_years(count: int = 16, today: datetime | None = None) -> list[int]:
+    """The latest ``count`` calendar years up to and including the current one."""
+    this_year = (today or datetime.now(UTC)).year
+    return list(range(this_year - count + 1, this_year + 1))
+
+
+def batches(ids: Sequence[Any], size: int = MAX_IDS_PER_SEGMENT) -> list[list[str]]:
+    """Split ids into path segments of at most ``size`` ids, keeping order."""
+    items = [str(i) for i in ids]
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@dataclass
+class FetchSummary:
+    """What one Kolada fetch did, for materialisation metadata and benchmarks."""
+
+    data_queries: int = 0
+    pages: int = 0
+    rows_per_kpi: dict[str, int] = field(default_factory=dict)
+    urls: list[str] = field(default_factory=list)
+
+
+class KoladaClient:
+    """Fetches Kolada metadata and values; every page is landed by the HTTP client."""
+
+    def __init__(
+        self, http: JsonHttpClient, url: str | None = None, per_page: int = MAX_PER_PAGE
+    ) -> None:
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be 1..{MAX_PER_PAGE}, got {per_page}")
+        self.http = http
+        self.base_url = url or base_url()
+        self.per_page = per_page
+        self.summary = FetchSummary()
+
+    def pages(self, path: str, kind: str) -> Iterator[tuple[dict[str, Any], LandedBody | None]]:
+        """GET ``path`` and every following page through ``next_url``."""
+        url: str | None = f"{urljoin(self.base_url, path)}?per_page={self.per_page}"
+        while url:
+            body, record = self.http.get_json(url, kind=kind)
+            check_envelope(body, url)
+            self.summary.pages += 1
+            self.summary.urls.append(url)
+            yield body, record
+            next_url = body.get("next_url")
+            if not body["values"] or not next_url:
+                break
+            url = urljoin(url, next_url)
+
+    def municipalities(self) -> list[dict[str, Any]]:
+        """All municipalities, regions and Riket (``/municipality``)."""
+        rows: list[dict[str, Any]] = []
+        for body, _ in self.pages("municipality", KIND_MUNICIPALITY):
+            rows.extend(parse_municipalities(body))
+        return rows
+
+    def kpis(self, kpi_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """KPI metadata (``/kpi/{id,...}``), batched 25 ids per request."""
+        rows: list[dict[str, Any]] = []
+        for segment in batches(kpi_ids):
+            for body, _ in self.pages(f"kpi/{','.join(segment)}", KIND_KPI):
+                rows.extend(parse_kpis(body))
+        missing = sorted(set(kpi_ids) - {r["kpi_id"] for r in rows})
+        if missing:
+            raise SourceError(
+                f"{SOURCE}: {urljoin(self.base_url, 'kpi/')}… has no metadata for KPI(s)"
+                f" {', '.join(missing)} expected by the catalogue"
+            )
+        return rows
+
+    def values(
+        self,
+        kpi_ids: Sequence[str],
+        years: Sequence[int],
+        municipality_ids: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Values for every KPI × year (× municipality, when given), 25 ids per segment.
+
+        Without municipality ids the API returns every municipality, region and Riket,
+        which needs the fewest requests.
+        """
+        rows: list[dict[str, Any]] = []
+        muni_segments = batches(municipality_ids) if municipality_ids else [None]
+        for kpi_segment in batches(kpi_ids):
+            for year_segment in batches(years):
+                for muni_segment in muni_segments:
+                    path = f"data/kpi/{','.join(kpi_segment)}"
+                    if muni_segment:
+                        path += f"/municipality/{','.join(muni_segment)}"
+                    path += f"/year/{','.join(year_segment)}"
+                    self.summary.data_queries += 1
+                    for body, record in self.pages(path, KIND_DATA):
+                        rows.extend(parse_values(body, record))
+        self.summary.rows_per_kpi = count_per_kpi(rows)
+        check_expected_kpis(rows, kpi_ids, years, f"{urljoin(self.base_url, 'data/kpi/')}…")
+        return rows
+
+
+def minimum_requests(n_kpis: int, n_years: int, n_objects: int) -> int:
+    """Fewest data requests the API allows: 25 ids per segment, 5000 objects per page."""
+    queries = math.ceil(n_kpis / MAX_IDS_PER_SEGMENT) * math.ceil(n_years / MAX_IDS_PER_SEGMENT)
+    return max(queries, math.ceil(n_objects / MAX_PER_PAGE))
+
+
+def check_envelope(body: Any, url: str) -> None:
+    if not isinstance(body, dict) or not isinstance(body.get("values"), list):
+        shape = type(body).__name__ if not isinstance(body, dict) else sorted(body)[:8]
+        raise SourceError(f"{SOURCE}: GET {url} returned no 'values' list (got {shape})")
+
+
+def count_per_kpi(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["kpi_id"]] = counts.get(row["kpi_id"], 0) + 1
+    return counts
+
+
+def check_expected_kpis(
+    rows: Iterable[dict[str, Any]], kpi_ids: Iterable[str], years: Sequence[int], where: str
+) -> None:
+    """An expected KPI without a single row is an error, never "no data"."""
+    counts = count_per_kpi(rows)
+    empty = [k for k in kpi_ids if not counts.get(k)]
+    if empty:
+        span = f"{min(years)}-{max(years)}" if years else "no years"
+        raise SourceError(
+            f"{SOURCE}: {where} returned no values for KPI(s) {', '.join(empty)} in {span};"
+            " the catalogue expects data (unknown or retired KPI?)"
+        )
+
+
+def check_region_codes(
+    values: Iterable[dict[str, Any]], municipalities: Iterable[dict[str, Any]]
+) -> None:
+    """Every value's region must be in Kolada's own region list."""
+    known = {m["municipality_id"] for m in municipalities}
+    unknown: dict[str, str] = {}
+    for row in values:
+        if row["municipality_id"] not in known:
+            unknown.setdefault(row["municipality_id"], row["request_url"])
+    if unknown:
+        code, url = next(iter(unknown.items()))
+        raise SourceError(
+            f"{SOURCE}: {len(unknown)} unknown region code(s) {', '.join(sorted(unknown))[:200]}"
+            f" (not in /municipality); first seen in GET {url}"
+        )
+
+
+def _is_deleted(item: dict[str, Any]) -> bool:
+    return bool(item.get("isdeleted") or item.get("is_deleted"))
+
+
+def parse_municipalities(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"municipality_id": str(m["id"]), "title": m["title"], "type": m.get("type")}
+        for m in body["values"]
+        if not _is_deleted(m)
+    ]
+
+
+def parse_kpis(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "kpi_id": k["id"],
+            "title": k.get("title"),
+            "description": k.get("description"),
+            "is_divided_by_gender": bool(k.get("is_divided_by_gender")),
+            "municipality_type": k.get("municipality_type"),
+            "operating_area": k.get("operating_area"),
+            "publ_period": None if k.get("publ_period") is None else str(k["publ_period"]),
+        }
+        for k in body["values"]
+    ]
+
+
+def parse_values(body: dict[str, Any], record: LandedBody | None) -> list[dict[str, Any]]:
+    """One row per (kpi, municipality, period, gender); deleted rows are dropped."""
+    url = record.url if record else "(not landed)"
+    fetched_at = record.fetched_at if record else datetime.now(UTC).isoformat()
+    sha = record.sha256 if record else None
+    rows: list[dict[str, Any]] = []
+    for obj in body["values"]:
+        if _is_deleted(obj):
+            continue
+        try:
+            kpi, municipality, period = obj["kpi"], str(obj["municipality"]), int(obj["period"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SourceError(f"{SOURCE}: GET {url} has a data object without {exc}: {obj}") from exc
+        for entry in obj.get("values") or []:
+            if _is_deleted(entry):
+                continue
+            gender, value = entry.get("gender"), entry.get("value")
+            if gender not in GENDERS:
+                raise SourceError(
+                    f"{SOURCE}: GET {url}: {kpi}/{municipality}/{period} has gender {gender!r},"
+                    f" expected one of {', '.join(GENDERS)}"
+                )
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                raise SourceError(
+                    f"{SOURCE}: GET {url}: {kpi}/{municipality}/{period}/{gender} has a"
+                    f" non-numeric value {value!r}"
+                )
+            rows.append(
+                {
+                    "kpi_id": kpi,
+                    "municipality_id": municipality,
+                    "period": period,
+                    "gender": gender,
+                    "value": None if value is None else float(value),
+                    "status": entry.get("status") or None,
+                    "count": entry.get("count"),
+                    "request_url": url,
+                    "fetched_at": fetched_at,
+                    "body_sha256": sha,
+                }
+            )
+    return rows
+
+
+def parse_batch(batch: CompleteBatch) -> dict[str, list[dict[str, Any]]]:
+    """Re-parse a complete landing batch into the three raw tables (no network)."""
+    tables: dict[str, list[dict[str, Any]]] = {"municipality": [], "kpi": [], "values": []}
+    for record in batch.records():
+        body = batch.read_json(record)
+        check_envelope(body, record.url)
+        if record.kind == KIND_MUNICIPALITY:
+            tables["municipality"].extend(parse_municipalities(body))
+        elif record.kind == KIND_KPI:
+            tables["kpi"].extend(parse_kpis(body))
+        elif record.kind == KIND_DATA:
+            tables["values"].extend(parse_values(body, record))
+        else:
+            raise SourceError(f"{SOURCE}: landing {batch.path} has an unknown body kind {record.kind!r}")
+    return tables

@@ -1,0 +1,156 @@
+"""Raw landing: every response body as received, plus a manifest of requests.
+
+Layout under the landing root::
+
+    <root>/<source>/<batch_id>/manifest.jsonl     one JSON line per body
+    <root>/<source>/<batch_id>/bodies/<n>.json    the body, byte for byte
+
+A batch is written into ``<batch_id>.partial`` and renamed when the fetch finished,
+so a failed fetch never replaces the last complete batch. The mart is rebuilt from
+the newest complete batch of each source without any request to the source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+PARTIAL_SUFFIX = ".partial"
+
+
+class LandingError(RuntimeError):
+    """The raw landing is missing or damaged."""
+
+
+@dataclass(frozen=True)
+class LandedBody:
+    """One manifest line: what was asked, when, and where the body is."""
+
+    seq: int
+    kind: str
+    method: str
+    url: str
+    request_body: Any
+    status: int
+    fetched_at: str
+    sha256: str
+    bytes: int
+    file: str
+
+
+class Batch:
+    """A landing batch being written by one fetch."""
+
+    def __init__(self, source_dir: Path, batch_id: str) -> None:
+        self.final_dir = source_dir / batch_id
+        self.dir = source_dir / f"{batch_id}{PARTIAL_SUFFIX}"
+        (self.dir / "bodies").mkdir(parents=True, exist_ok=False)
+        self._manifest = (self.dir / "manifest.jsonl").open("a", encoding="utf-8")
+        self._seq = 0
+
+    def write(
+        self,
+        *,
+        kind: str,
+        method: str,
+        url: str,
+        request_body: Any,
+        status: int,
+        body: bytes,
+        fetched_at: datetime,
+    ) -> LandedBody:
+        self._seq += 1
+        name = f"bodies/{self._seq:06d}.json"
+        (self.dir / name).write_bytes(body)
+        record = LandedBody(
+            seq=self._seq,
+            kind=kind,
+            method=method,
+            url=url,
+            request_body=request_body,
+            status=status,
+            fetched_at=fetched_at.isoformat(timespec="microseconds"),
+            sha256=hashlib.sha256(body).hexdigest(),
+            bytes=len(body),
+            file=name,
+        )
+        self._manifest.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+        self._manifest.flush()
+        return record
+
+    def commit(self) -> Path:
+        """Mark the batch complete; from now on it is what a rebuild reads."""
+        self._manifest.close()
+        os.replace(self.dir, self.final_dir)
+        return self.final_dir
+
+    def abort(self) -> None:
+        """Drop a batch whose fetch failed."""
+        self._manifest.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class CompleteBatch:
+    """A finished batch, read back for parsing."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.batch_id = path.name
+
+    def records(self) -> Iterator[LandedBody]:
+        manifest = self.path / "manifest.jsonl"
+        if not manifest.exists():
+            raise LandingError(f"landing batch {self.path} has no manifest.jsonl")
+        with manifest.open(encoding="utf-8") as lines:
+            for line in lines:
+                if line.strip():
+                    yield LandedBody(**json.loads(line))
+
+    def read(self, record: LandedBody) -> bytes:
+        body = (self.path / record.file).read_bytes()
+        if hashlib.sha256(body).hexdigest() != record.sha256:
+            raise LandingError(
+                f"landing body {self.path / record.file} ({record.method} {record.url})"
+                " does not match its sha256 in the manifest"
+            )
+        return body
+
+    def read_json(self, record: LandedBody) -> Any:
+        return json.loads(self.read(record))
+
+
+class Landing:
+    """The raw landing area of one source."""
+
+    def __init__(self, root: Path, source: str) -> None:
+        self.source = source
+        self.source_dir = Path(root) / source
+
+    def start_batch(self) -> Batch:
+        batch_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        return Batch(self.source_dir, batch_id)
+
+    def complete_batches(self) -> list[CompleteBatch]:
+        if not self.source_dir.exists():
+            return []
+        return [
+            CompleteBatch(p)
+            for p in sorted(self.source_dir.iterdir())
+            if p.is_dir() and not p.name.endswith(PARTIAL_SUFFIX)
+        ]
+
+    def latest(self) -> CompleteBatch:
+        batches = self.complete_batches()
+        if not batches:
+            raise LandingError(
+                f"no complete landing batch for source '{self.source}' under {self.source_dir};"
+                " run the fetch first"
+            )
+        return batches[-1]

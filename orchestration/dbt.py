@@ -1,0 +1,86 @@
+"""The dbt project as Dagster assets: one ``dbt build`` for staging, intermediate and marts."""
+
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = ROOT / "dbt_project"
+# Files whose change makes the manifest stale.
+DBT_INPUTS = [DBT_PROJECT_DIR, ROOT / "catalog"]
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
+    """True when the manifest is missing or older than any model, macro, seed or config."""
+    manifest = Path(project.manifest_path)
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    target = Path(project.target_path).resolve()
+    for folder in DBT_INPUTS:
+        for path in folder.rglob("*"):
+            if target in path.parents or path.suffix not in {".sql", ".yml", ".yaml", ".csv"}:
+                continue
+            if path.stat().st_mtime > built:
+                return True
+    return False
+
+
+def dbt_executable() -> str:
+    """dbt from PATH, else the one installed beside this interpreter (an unactivated venv)."""
+    found = shutil.which("dbt")
+    if found is None:
+        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        found = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
+    return found
+
+
+def ensure_manifest(project: DbtProject = dbt_project) -> None:
+    """Build the manifest (``dbt parse``) when it is missing or stale, so no user has to."""
+    if manifest_is_stale(project):
+        dbt_executable()
+        project.preparer.prepare(project)
+
+
+dbt_project.prepare_if_dev()
+ensure_manifest()
+
+
+class BarnhalsaDbtTranslator(DagsterDbtTranslator):
+    """Groups dbt models by layer; dbt sources map to ingest assets through ``meta.dagster``."""
+
+    def get_group_name(self, dbt_resource_props: dict[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props.get("resource_type") == "seed":
+            return "catalog"
+        for layer in ("staging", "intermediate", "marts"):
+            if layer in fqn:
+                return layer
+        return super().get_group_name(dbt_resource_props)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=BarnhalsaDbtTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
+)
+def barnhalsa_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """``dbt build``: seeds, models and their tests; a failing test fails the step."""
+    yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()

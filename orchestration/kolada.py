@@ -1,0 +1,145 @@
+"""Kolada assets: fetch into the raw landing, then load the landing into DuckDB."""
+
+
+import time
+from collections.abc import Iterator
+
+from dagster import (
+    AssetExecutionContext,
+    AssetSpec,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
+
+from ingest import catalog, kolada
+from ingest.landing import Landing
+from orchestration.resources import KoladaResource, WarehouseResource
+from warehouse.load import replace_raw_table
+
+VALUE_COLUMNS = {
+    "kpi_id": "varchar",
+    "municipality_id": "varchar",
+    "period": "integer",
+    "gender": "varchar",
+    "value": "double",
+    "status": "varchar",
+    "count": "integer",
+    "request_url": "varchar",
+    "fetched_at": "timestamptz",
+    "body_sha256": "varchar",
+}
+MUNICIPALITY_COLUMNS = {"municipality_id": "varchar", "title": "varchar", "type": "varchar"}
+KPI_COLUMNS = {
+    "kpi_id": "varchar",
+    "title": "varchar",
+    "description": "varchar",
+    "is_divided_by_gender": "boolean",
+    "municipality_type": "varchar",
+    "operating_area": "varchar",
+    "publ_period": "varchar",
+}
+
+
+class KoladaRawConfig(Config):
+    """``from_landing: true`` rebuilds from the newest complete landing batch, with no request."""
+
+    from_landing: bool = False
+
+
+RAW_TABLES = {
+    "kolada_values": "Kolada values for the catalogue's KPIs: KPI × region × year × gender (T/K/M).",
+    "kolada_municipality": "Kolada's region list: 290 municipalities, 21 regions and Riket.",
+    "kolada_kpi": "Kolada metadata of the catalogue's KPIs.",
+}
+
+
+@multi_asset(
+    name="kolada_raw",
+    specs=[
+        AssetSpec(
+            ["kolada", table],
+            group_name="kolada",
+            kinds={"python", "duckdb"},
+            description=f"{text} Landed under warehouse/raw/kolada/, loaded into raw.{table}.",
+        )
+        for table, text in RAW_TABLES.items()
+    ],
+    pool="kolada_api",
+)
+def kolada_raw(
+    context: AssetExecutionContext,
+    config: KoladaRawConfig,
+    kolada_api: KoladaResource,
+    warehouse: WarehouseResource,
+) -> Iterator[MaterializeResult]:
+    """Fetch Kolada v3 into the raw landing (unless rebuilding), then load the newest batch."""
+    kpi_ids = catalog.source_refs(kolada.SOURCE)
+    years = kolada.default_years(kolada_api.years)
+    landing = Landing(warehouse.raw_dir, kolada.SOURCE)
+    fetch_meta: dict[str, object] = {"fetched": not config.from_landing}
+    started = time.perf_counter()
+    if not config.from_landing:
+        batch = landing.start_batch()
+        client = kolada_api.client(batch)
+        context.log.info(
+            f"Fetching {len(kpi_ids)} KPIs × {len(years)} years ({years[0]}-{years[-1]})"
+            f" from {client.base_url}"
+        )
+        try:
+            municipalities = client.municipalities()
+            client.kpis(kpi_ids)
+            values = client.values(kpi_ids, years)
+            kolada.check_region_codes(values, municipalities)
+        except BaseException:
+            batch.abort()
+            raise
+        path = batch.commit()
+        context.log.info(f"Landed {client.summary.pages} bodies in {path}")
+        fetch_meta |= {
+            **client.http.stats.as_metadata(),
+            "pages": client.summary.pages,
+            "data_queries": client.summary.data_queries,
+            "minimum_data_requests": kolada.minimum_requests(
+                len(kpi_ids), len(years), len({(v["kpi_id"], v["municipality_id"], v["period"]) for v in values})
+            ),
+            "base_url": MetadataValue.url(client.base_url),
+        }
+    batch_read = landing.latest()
+    tables = kolada.parse_batch(batch_read)
+    kolada.check_expected_kpis(
+        tables["values"], kpi_ids, years, f"landing batch {batch_read.path}"
+    )
+    kolada.check_region_codes(tables["values"], tables["municipality"])
+    build_db = warehouse.build_db
+    counts = {
+        "kolada_values": replace_raw_table(build_db, "kolada_values", VALUE_COLUMNS, tables["values"]),
+        "kolada_municipality": replace_raw_table(
+            build_db, "kolada_municipality", MUNICIPALITY_COLUMNS, tables["municipality"]
+        ),
+        "kolada_kpi": replace_raw_table(build_db, "kolada_kpi", KPI_COLUMNS, tables["kpi"]),
+    }
+    values = tables["values"]
+    periods = sorted({v["period"] for v in values})
+    common = {"landing_batch": batch_read.path.as_posix(), "table": ""}
+    yield MaterializeResult(
+        asset_key=["kolada", "kolada_values"],
+        metadata={
+            **fetch_meta,
+            **common,
+            "table": "raw.kolada_values",
+            "rows": counts["kolada_values"],
+            "rows_null_value": sum(1 for v in values if v["value"] is None),
+            "kpis": len({v["kpi_id"] for v in values}),
+            "regions": len({v["municipality_id"] for v in values}),
+            "years": f"{periods[0]}-{periods[-1]}" if periods else "none",
+            "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+    for table in ("kolada_municipality", "kolada_kpi"):
+        yield MaterializeResult(
+            asset_key=["kolada", table],
+            metadata={**common, "table": f"raw.{table}", "rows": counts[table]},
+        )
+

@@ -1,0 +1,53 @@
+"""Resources configured from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+import warehouse
+from ingest import kolada
+from ingest.http import HttpSettings, JsonHttpClient
+from ingest.landing import Batch
+
+
+class WarehouseResource(ConfigurableResource):
+    """Where the raw landing, the build database and the published mart live.
+
+    Empty means ``BARNHALSA_WAREHOUSE_DIR`` (default ``warehouse/``), read at run time;
+    dbt's profile reads the same variable, so dbt and the Python steps share one file.
+    """
+
+    dir: str = ""
+
+    @property
+    def root(self) -> Path:
+        return Path(self.dir).resolve() if self.dir else warehouse.warehouse_dir()
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def build_db(self) -> Path:
+        return self.root / "build.duckdb"
+
+    @property
+    def mart_db(self) -> Path:
+        return self.root / "mart.duckdb"
+
+
+class KoladaResource(ConfigurableResource):
+    """Kolada v3 access. Empty ``base_url`` means ``KOLADA_BASE_URL`` or the live API."""
+
+    base_url: str = ""
+    per_page: int = kolada.MAX_PER_PAGE
+    years: int = 16
+    retries: int = 5
+    backoff_factor: float = 1.0
+
+    def client(self, batch: Batch | None) -> kolada.KoladaClient:
+        settings = HttpSettings(retries=self.retries, backoff_factor=self.backoff_factor)
+        http = JsonHttpClient(kolada.SOURCE, batch, settings)
+        return kolada.KoladaClient(http, self.base_url or kolada.base_url(), self.per_page)

@@ -1,0 +1,271 @@
+"""A local Kolada-v3-shaped HTTP server for tests and benchmarks.
+
+It serves ``/v3/municipality``, ``/v3/kpi/{ids}`` and ``/v3/data/kpi/{ids}[/municipality/{ids}]
+/year/{ids}`` with ``per_page``/``page`` paging and ``next_url``, refuses segments of more than
+25 ids with 400 (as v3 does), and can be told to answer matching requests with faults:
+429 with ``Retry-After``, 500, a truncated body, or a slow answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+MAX_IDS = 25
+MAX_PER_PAGE = 5000
+
+SMALL_REGIONS = [
+    {"id": "0000", "title": "Riket", "type": "L"},
+    {"id": "0009", "title": "Region Gotland", "type": "L"},
+    {"id": "0013", "title": "Region Halland", "type": "L"},
+    {"id": "0017", "title": "Region Värmland", "type": "L"},
+    {"id": "0980", "title": "Gotland", "type": "K"},
+    {"id": "1380", "title": "Halmstad", "type": "K"},
+    {"id": "1715", "title": "Kil", "type": "K"},
+    {"id": "1780", "title": "Karlstad", "type": "K"},
+]
+
+
+@dataclass
+class Fault:
+    """Answer the next ``times`` requests whose path contains ``match`` with a fault."""
+
+    kind: str  # "429", "500", "truncate", "slow", "garbage"
+    match: str = ""
+    times: int = 1
+    retry_after: str | None = "0"
+    delay: float = 0.0
+
+
+@dataclass
+class KoladaData:
+    """What the server knows: regions, KPI metadata and data objects."""
+
+    regions: list[dict[str, Any]] = field(default_factory=lambda: list(SMALL_REGIONS))
+    kpis: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (kpi, municipality, year) -> data object as served
+    objects: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
+
+    def add_kpi(self, kpi_id: str, title: str = "") -> None:
+        self.kpis[kpi_id] = {
+            "id": kpi_id,
+            "title": title or f"KPI {kpi_id}",
+            "description": "",
+            "is_divided_by_gender": True,
+            "municipality_type": "A",
+            "operating_area": "Test",
+            "publ_period": "2025",
+        }
+
+    def add(
+        self,
+        kpi: str,
+        municipality: str,
+        year: int,
+        values: list[dict[str, Any]],
+        **extra: Any,
+    ) -> None:
+        if kpi not in self.kpis:
+            self.add_kpi(kpi)
+        self.objects[(kpi, municipality, year)] = {
+            "kpi": kpi,
+            "municipality": municipality,
+            "period": year,
+            "values": values,
+            **extra,
+        }
+
+
+def synthetic_value(kpi: str, municipality: str, year: int, gender: str) -> float:
+    """A deterministic value that differs per key (so tests can assert exact figures)."""
+    seed = sum(ord(c) * (i + 1) for i, c in enumerate(f"{kpi}{municipality}{year}{gender}"))
+    return round(10 + (seed % 9000) / 100, 2)
+
+
+def synthetic_data(
+    kpi_ids: list[str], years: list[int], regions: list[dict[str, Any]] | None = None
+) -> KoladaData:
+    """Every KPI × region × year with T/K/M values; every 50th value NULL, as Kolada does."""
+    data = KoladaData(regions=list(regions or SMALL_REGIONS))
+    n = 0
+    for kpi in kpi_ids:
+        data.add_kpi(kpi)
+        for region in data.regions:
+            for year in years:
+                entries = []
+                for gender in ("T", "K", "M"):
+                    n += 1
+                    missing = n % 50 == 0
+                    entries.append(
+                        {
+                            "count": 1,
+                            "gender": gender,
+                            "status": "Missing" if missing else "",
+                            "value": None if missing else synthetic_value(kpi, region["id"], year, gender),
+                        }
+                    )
+                data.add(kpi, region["id"], year, entries)
+    return data
+
+
+class KoladaServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, data: KoladaData) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.data = data
+        self.faults: list[Fault] = []
+        self.log: list[tuple[str, int]] = []
+        self.lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v3/"
+
+    def fault(self, kind: str, match: str = "", times: int = 1, **kwargs: Any) -> None:
+        self.faults.append(Fault(kind, match, times, **kwargs))
+
+    def take_fault(self, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.match in path:
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def record(self, path: str, status: int) -> None:
+        with self.lock:
+            self.log.append((path, status))
+
+    def requests_to(self, fragment: str) -> int:
+        return sum(1 for path, _ in self.log if fragment in path)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: KoladaServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        split = urlsplit(self.path)
+        fault = self.server.take_fault(self.path)
+        if fault is not None and self._fault(fault):
+            return
+        query = parse_qs(split.query)
+        parts = [p for p in split.path.split("/") if p]
+        if not parts or parts[0] != "v3":
+            return self._send(404, {"error": "not found"})
+        parts = parts[1:]
+        try:
+            items = self._route(parts)
+        except _BadRequest as exc:
+            return self._send(400, {"error": str(exc)})
+        if items is None:
+            return self._send(404, {"error": "no route"})
+        per_page = min(int(query.get("per_page", [str(MAX_PER_PAGE)])[0]), MAX_PER_PAGE)
+        page = int(query.get("page", ["1"])[0])
+        pages = max(1, math.ceil(len(items) / per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        host = f"http://{self.headers.get('Host')}"
+        base = f"{host}{split.path}?per_page={per_page}"
+        body = {
+            "count": len(chunk),
+            "values": chunk,
+            "next_url": f"{base}&page={page + 1}" if page < pages else None,
+            "previous_url": f"{base}&page={page - 1}" if page > 1 else None,
+        }
+        self._send(200, body)
+
+    def _route(self, parts: list[str]) -> list[dict[str, Any]] | None:
+        data = self.server.data
+        if parts == ["municipality"]:
+            return data.regions
+        if len(parts) == 2 and parts[0] == "kpi":
+            ids = self._ids(parts[1])
+            return [data.kpis[i] for i in ids if i in data.kpis]
+        if len(parts) >= 3 and parts[0] == "data" and parts[1] == "kpi":
+            segments = dict(zip(parts[1::2], parts[2::2], strict=False))
+            kpis = self._ids(segments["kpi"])
+            munis = set(self._ids(segments["municipality"])) if "municipality" in segments else None
+            years = {int(y) for y in self._ids(segments["year"])} if "year" in segments else None
+            if munis is None and years is None:
+                raise _BadRequest("give at least two of kpi, municipality and year")
+            return [
+                obj
+                for (kpi, muni, year), obj in sorted(data.objects.items())
+                if kpi in kpis
+                and (munis is None or muni in munis)
+                and (years is None or year in years)
+            ]
+        return None
+
+    @staticmethod
+    def _ids(segment: str) -> list[str]:
+        ids = segment.split(",")
+        if len(ids) > MAX_IDS:
+            raise _BadRequest(f"too many ids in one segment ({len(ids)} > {MAX_IDS})")
+        return ids
+
+    def _fault(self, fault: Fault) -> bool:
+        if fault.kind == "slow":
+            import time
+
+            time.sleep(fault.delay)
+            return False
+        if fault.kind == "429":
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+            self._send(429, {"error": "too many requests"}, headers)
+        elif fault.kind == "500":
+            self._send(500, {"error": "internal server error"})
+        elif fault.kind == "truncate":
+            payload = b'{"count": 1, "values": [{"kpi": "N1'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload) + 500))
+            self.end_headers()
+            self.wfile.write(payload)
+            self.wfile.flush()
+            self.close_connection = True
+            self.server.record(self.path, 200)
+        elif fault.kind == "garbage":
+            self._send_raw(200, b"<html>maintenance</html>")
+        return True
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        self._send_raw(status, json.dumps(body, ensure_ascii=False).encode(), headers)
+
+    def _send_raw(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+        self.server.record(self.path, status)
+
+
+class _BadRequest(Exception):
+    pass
+
+
+@contextmanager
+def serve(data: KoladaData) -> Iterator[KoladaServer]:
+    """Run a server in a background thread for the duration of the block."""
+    server = KoladaServer(data)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

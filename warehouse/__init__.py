@@ -1,0 +1,31 @@
+"""The warehouse: where the build database, the raw landing and the published mart live.
+
+Every path comes from ``BARNHALSA_WAREHOUSE_DIR`` (default: this folder), so tests and
+benchmarks can point a whole run at a scratch folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_DIR = Path(__file__).resolve().parent
+
+
+def warehouse_dir() -> Path:
+    return Path(os.environ.get("BARNHALSA_WAREHOUSE_DIR") or DEFAULT_DIR).resolve()
+
+
+def raw_dir() -> Path:
+    """The raw landing root (one folder per source)."""
+    return warehouse_dir() / "raw"
+
+
+def build_db() -> Path:
+    """The DuckDB file the pipeline loads into and dbt builds in."""
+    return warehouse_dir() / "build.duckdb"
+
+
+def mart_db() -> Path:
+    """The published mart analysts and BI tools open."""
+    return warehouse_dir() / "mart.duckdb"

@@ -1,0 +1,76 @@
+"""Publish the mart: copy the built mart schema into a new file and swap it in atomically.
+
+Readers that hold the published file open keep reading the old file (its inode lives
+on until they close it) and never block the pipeline, because the pipeline never opens
+the published file for writing. A failure before the swap leaves the old file as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+MART_SCHEMA = "mart"
+
+
+class PublishError(RuntimeError):
+    """The mart could not be published; the previously published file is untouched."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    path: Path
+    tables: dict[str, int]
+    published_at: str
+    bytes: int
+
+
+def publish_mart(build_db: Path, mart_db: Path, run_id: str = "") -> Publication:
+    """Copy every table of the build's ``mart`` schema into ``mart_db`` via an atomic swap."""
+    if not build_db.exists():
+        raise PublishError(f"build database {build_db} does not exist; nothing to publish")
+    mart_db.parent.mkdir(parents=True, exist_ok=True)
+    tmp = mart_db.with_name(f"{mart_db.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    published_at = datetime.now(UTC).isoformat(timespec="seconds")
+    tables: dict[str, int] = {}
+    try:
+        with duckdb.connect(str(tmp)) as con:
+            con.execute("attach ? as build (read_only)", [str(build_db)])
+            names = [
+                r[0]
+                for r in con.execute(
+                    "select table_name from duckdb_tables()"
+                    " where database_name = 'build' and schema_name = ? order by table_name",
+                    [MART_SCHEMA],
+                ).fetchall()
+            ]
+            if not names:
+                raise PublishError(f"{build_db} has no tables in schema '{MART_SCHEMA}'")
+            for name in names:
+                con.execute(f'create table main."{name}" as select * from build.{MART_SCHEMA}."{name}"')
+                (tables[name],) = con.execute(f'select count(*) from main."{name}"').fetchone()
+            con.execute(
+                "create table main.meta_publication as select"
+                " cast(? as timestamptz) as published_at, ? as run_id",
+                [published_at, run_id],
+            )
+            con.execute("detach build")
+            con.execute("checkpoint")
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, mart_db)
+        dir_fd = os.open(mart_db.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        Path(f"{tmp}.wal").unlink(missing_ok=True)
+        raise
+    return Publication(mart_db, tables, published_at, mart_db.stat().st_size)
