@@ -100,7 +100,7 @@ class JsonHttpClient:
         return self._request("GET", url, kind=kind, payload=None)
 
     def post_json(self, url: str, payload: Any, *, kind: str) -> tuple[Any, LandedBody | None]:
-        """POST ``payload`` as JSON to ``url`` and return the decoded body and its landing record."""
+        """POST ``payload`` as JSON; return the decoded body and its landing record."""
         return self._request("POST", url, kind=kind, payload=payload)
 
     def _request(
@@ -114,17 +114,19 @@ class JsonHttpClient:
                 self.stats.body_retries += 1
                 time.sleep(self._backoff(attempt))
             try:
-                response = self.session.request(method, url, json=payload, timeout=timeout)
-                body = response.content  # raises when the body is cut short
-            except requests.exceptions.ChunkedEncodingError as exc:
-                last_reason = f"truncated body ({exc})"
-                self.stats.attempts += 1
-                continue
+                response = self.session.request(
+                    method, url, json=payload, timeout=timeout, stream=True
+                )
             except requests.exceptions.RequestException as exc:
                 raise SourceError(
                     f"{self.source}: {method} {url} failed after retries: {exc}"
                 ) from exc
             self._count_attempts(response)
+            try:
+                body = response.content  # raises when the body is cut short
+            except requests.exceptions.RequestException as exc:
+                last_reason = f"truncated body ({exc})"
+                continue
             if response.status_code >= 400:
                 raise SourceError(
                     f"{self.source}: {method} {url} answered HTTP {response.status_code}"

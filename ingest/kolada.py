@@ -224,7 +224,9 @@ def parse_values(body: dict[str, Any], record: LandedBody | None) -> list[dict[s
         try:
             kpi, municipality, period = obj["kpi"], str(obj["municipality"]), int(obj["period"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise SourceError(f"{SOURCE}: GET {url} has a data object without {exc}: {obj}") from exc
+            raise SourceError(
+                f"{SOURCE}: GET {url} has a data object without {exc}: {obj}"
+            ) from exc
         for entry in obj.get("values") or []:
             if _is_deleted(entry):
                 continue
@@ -271,5 +273,7 @@ def parse_batch(batch: CompleteBatch) -> dict[str, list[dict[str, Any]]]:
         elif record.kind == KIND_DATA:
             tables["values"].extend(parse_values(body, record))
         else:
-            raise SourceError(f"{SOURCE}: landing {batch.path} has an unknown body kind {record.kind!r}")
+            raise SourceError(
+                f"{SOURCE}: landing {batch.path} has an unknown body kind {record.kind!r}"
+            )
     return tables

@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: one ``dbt build`` for staging, intermediate and marts."""
 
-
 import os
 import shutil
 import sys
@@ -45,7 +44,9 @@ def dbt_executable() -> str:
     """dbt from PATH, else the one installed beside this interpreter (an unactivated venv)."""
     found = shutil.which("dbt")
     if found is None:
-        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        os.environ["PATH"] = (
+            f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        )
         found = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
     return found
 
@@ -83,4 +84,22 @@ class BarnhalsaDbtTranslator(DagsterDbtTranslator):
 )
 def barnhalsa_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """``dbt build``: seeds, models and their tests; a failing test fails the step."""
-    yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
+    try:
+        yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
+    finally:
+        release_duckdb()
+
+
+def release_duckdb() -> None:
+    """Close the DuckDB handle dbt-duckdb keeps in this process after row counts.
+
+    ``fetch_row_counts`` queries through the dbt adapter in-process, and dbt-duckdb caches
+    that database handle; left open, it holds the build file for the rest of the run (and
+    DuckDB refuses a second handle with another configuration in the same process).
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None

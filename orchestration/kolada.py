@@ -1,6 +1,5 @@
 """Kolada assets: fetch into the raw landing, then load the landing into DuckDB."""
 
-
 import time
 from collections.abc import Iterator
 
@@ -49,7 +48,7 @@ class KoladaRawConfig(Config):
 
 
 RAW_TABLES = {
-    "kolada_values": "Kolada values for the catalogue's KPIs: KPI × region × year × gender (T/K/M).",
+    "kolada_values": "Kolada values of the catalogue's KPIs: KPI × region × year × gender.",
     "kolada_municipality": "Kolada's region list: 290 municipalities, 21 regions and Riket.",
     "kolada_kpi": "Kolada metadata of the catalogue's KPIs.",
 }
@@ -76,7 +75,7 @@ def kolada_raw(
 ) -> Iterator[MaterializeResult]:
     """Fetch Kolada v3 into the raw landing (unless rebuilding), then load the newest batch."""
     kpi_ids = catalog.source_refs(kolada.SOURCE)
-    years = kolada.default_years(kolada_api.years)
+    years = kolada_api.year_list()
     landing = Landing(warehouse.raw_dir, kolada.SOURCE)
     fetch_meta: dict[str, object] = {"fetched": not config.from_landing}
     started = time.perf_counter()
@@ -102,19 +101,21 @@ def kolada_raw(
             "pages": client.summary.pages,
             "data_queries": client.summary.data_queries,
             "minimum_data_requests": kolada.minimum_requests(
-                len(kpi_ids), len(years), len({(v["kpi_id"], v["municipality_id"], v["period"]) for v in values})
+                len(kpi_ids),
+                len(years),
+                len({(v["kpi_id"], v["municipality_id"], v["period"]) for v in values}),
             ),
             "base_url": MetadataValue.url(client.base_url),
         }
     batch_read = landing.latest()
     tables = kolada.parse_batch(batch_read)
-    kolada.check_expected_kpis(
-        tables["values"], kpi_ids, years, f"landing batch {batch_read.path}"
-    )
+    kolada.check_expected_kpis(tables["values"], kpi_ids, years, f"landing batch {batch_read.path}")
     kolada.check_region_codes(tables["values"], tables["municipality"])
     build_db = warehouse.build_db
     counts = {
-        "kolada_values": replace_raw_table(build_db, "kolada_values", VALUE_COLUMNS, tables["values"]),
+        "kolada_values": replace_raw_table(
+            build_db, "kolada_values", VALUE_COLUMNS, tables["values"]
+        ),
         "kolada_municipality": replace_raw_table(
             build_db, "kolada_municipality", MUNICIPALITY_COLUMNS, tables["municipality"]
         ),
@@ -142,4 +143,3 @@ def kolada_raw(
             asset_key=["kolada", table],
             metadata={**common, "table": f"raw.{table}", "rows": counts[table]},
         )
-

@@ -1,6 +1,5 @@
 """Publishing: swap the freshly built mart into warehouse/mart.duckdb."""
 
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.resources import WarehouseResource
@@ -20,7 +19,9 @@ MART_MODELS = ["dim_region", "dim_indicator", "fct_indicator_value"]
         " it was."
     ),
 )
-def published_mart(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+def published_mart(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     publication = publish_mart(warehouse.build_db, warehouse.mart_db, run_id=context.run_id)
     context.log.info(f"Published {publication.path} ({publication.bytes} bytes)")
     return MaterializeResult(

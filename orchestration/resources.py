@@ -44,8 +44,15 @@ class KoladaResource(ConfigurableResource):
     base_url: str = ""
     per_page: int = kolada.MAX_PER_PAGE
     years: int = 16
+    last_year: int = 0  # 0: the current year
     retries: int = 5
     backoff_factor: float = 1.0
+
+    def year_list(self) -> list[int]:
+        """The ``years`` latest years up to ``last_year`` (default: this year)."""
+        if self.last_year:
+            return list(range(self.last_year - self.years + 1, self.last_year + 1))
+        return kolada.default_years(self.years)
 
     def client(self, batch: Batch | None) -> kolada.KoladaClient:
         settings = HttpSettings(retries=self.retries, backoff_factor=self.backoff_factor)

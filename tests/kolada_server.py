@@ -108,7 +108,9 @@ def synthetic_data(
                             "count": 1,
                             "gender": gender,
                             "status": "Missing" if missing else "",
-                            "value": None if missing else synthetic_value(kpi, region["id"], year, gender),
+                            "value": None
+                            if missing
+                            else synthetic_value(kpi, region["id"], year, gender),
                         }
                     )
                 data.add(kpi, region["id"], year, entries)
@@ -118,8 +120,8 @@ def synthetic_data(
 class KoladaServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, data: KoladaData) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, data: KoladaData, port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.data = data
         self.faults: list[Fault] = []
         self.log: list[tuple[str, int]] = []
@@ -269,3 +271,49 @@ def serve(data: KoladaData) -> Iterator[KoladaServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the catalogue's KPIs for every region, e.g. to run ``make run`` offline."""
+    import argparse
+    import csv
+    from pathlib import Path
+
+    from ingest.catalog import source_refs
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--first-year", type=int, default=2011)
+    parser.add_argument("--last-year", type=int, default=2026)
+    parser.add_argument(
+        "--regions",
+        type=Path,
+        help="CSV with id,title,type (e.g. the recorded Kolada municipality list);"
+        " default: a small built-in set",
+    )
+    parser.add_argument(
+        "--throttle", type=int, default=0, help="answer this many data requests with 429 first"
+    )
+    args = parser.parse_args(argv)
+    regions = None
+    if args.regions:
+        with args.regions.open(encoding="utf-8") as handle:
+            regions = [
+                {"id": r["id"], "title": r["title"], "type": r["type"]}
+                for r in csv.DictReader(handle)
+            ]
+    data = synthetic_data(
+        source_refs("kolada"), list(range(args.first_year, args.last_year + 1)), regions
+    )
+    server = KoladaServer(data, args.port)
+    if args.throttle:
+        server.fault("429", match="/data/", times=args.throttle, retry_after="1")
+    print(
+        f"Kolada-shaped server ({len(data.objects)} objects): KOLADA_BASE_URL={server.base_url}",
+        flush=True,
+    )
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

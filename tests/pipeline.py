@@ -11,13 +11,22 @@ from orchestration.resources import KoladaResource, WarehouseResource
 
 
 def run_pipeline(
-    kolada_url: str, *, from_landing: bool = False, years: int = 3, **kolada_options: Any
+    kolada_url: str,
+    *,
+    from_landing: bool = False,
+    years: int = 3,
+    last_year: int = 2026,
+    **kolada_options: Any,
 ) -> ExecuteInProcessResult:
     """Materialise every asset (fetch, dbt build, publish) the way the main job does."""
     resources = {
         **defs.resources,
         "kolada_api": KoladaResource(
-            base_url=kolada_url, years=years, backoff_factor=0.01, **kolada_options
+            base_url=kolada_url,
+            years=years,
+            last_year=last_year,
+            backoff_factor=0.01,
+            **kolada_options,
         ),
         "warehouse": WarehouseResource(),
     }

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 
-from tests.kolada_server import KoladaData, KoladaServer
+from tests.conftest import catalog_kpis, recording
+from tests.kolada_server import KoladaData, KoladaServer, serve, synthetic_data
 from tests.pipeline import run_pipeline
 
 
@@ -40,3 +43,133 @@ def test_pipeline_publishes_exactly_what_the_server_served(
         assert served[(kpi, kolada_id, year, sex_code[sex])] == value
         assert (status == "Missing") == (value is None)
     assert kolada_server.requests_to("/data/") >= 3  # two 429s, then the answer
+
+
+def test_rebuild_from_landing_makes_no_request_and_the_same_mart(
+    kolada_server: KoladaServer, warehouse_dir: Path
+) -> None:
+    assert run_pipeline(kolada_server.base_url).success
+    mart = warehouse_dir / "mart.duckdb"
+    sql = "select * from fct_indicator_value order by all"
+    before = mart_rows(mart, sql)
+    requests_before = len(kolada_server.log)
+    (warehouse_dir / "build.duckdb").unlink()
+
+    result = run_pipeline("http://127.0.0.1:9/v3/", from_landing=True)  # nothing listens there
+    assert result.success
+    assert len(kolada_server.log) == requests_before
+    assert mart_rows(mart, sql) == before
+
+
+def test_failed_fetch_leaves_the_published_mart_and_landing_untouched(
+    kolada_server: KoladaServer, warehouse_dir: Path
+) -> None:
+    assert run_pipeline(kolada_server.base_url).success
+    mart = warehouse_dir / "mart.duckdb"
+    published = mart.read_bytes()
+    batches = sorted(p.name for p in (warehouse_dir / "raw" / "kolada").iterdir())
+
+    kolada_server.fault("500", match="/data/", times=100)
+    result = run_pipeline(kolada_server.base_url, retries=1)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "HTTP 500" in str(failure.event_specific_data.error)
+    assert mart.read_bytes() == published
+    assert sorted(p.name for p in (warehouse_dir / "raw" / "kolada").iterdir()) == batches
+
+
+def test_failing_dbt_test_blocks_publication(
+    kolada_server: KoladaServer, kolada_data: KoladaData, warehouse_dir: Path
+) -> None:
+    assert run_pipeline(kolada_server.base_url).success
+    mart = warehouse_dir / "mart.duckdb"
+    published = mart.read_bytes()
+    # Kolada lists a region that dim_region cannot place (a five-digit code): dbt's
+    # accepted/relationship tests must stop the run before the publish step.
+    kolada_data.regions.append({"id": "99999", "title": "Okänd", "type": "K"})
+    kolada_data.add("N15428", "99999", 2025, [{"gender": "T", "value": 1.0, "status": ""}])
+    result = run_pipeline(kolada_server.base_url)
+    assert not result.success
+    assert mart.read_bytes() == published
+    published_keys = {
+        e.asset_key.to_user_string()
+        for e in result.get_asset_materialization_events()
+        if e.asset_key is not None
+    }
+    assert "published_mart" not in published_keys
+
+
+def test_unknown_region_code_fails_naming_source_and_code(
+    kolada_server: KoladaServer, kolada_data: KoladaData, warehouse_dir: Path
+) -> None:
+    kolada_data.add("N15428", "2999", 2025, [{"gender": "T", "value": 1.0, "status": ""}])
+    result = run_pipeline(kolada_server.base_url)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = str(failure.event_specific_data.error)
+    assert "kolada" in message and "2999" in message and "/data/kpi/" in message
+    assert not (warehouse_dir / "mart.duckdb").exists()
+
+
+def test_publish_succeeds_while_a_reader_holds_the_mart_open(
+    kolada_server: KoladaServer, warehouse_dir: Path
+) -> None:
+    assert run_pipeline(kolada_server.base_url).success
+    mart = warehouse_dir / "mart.duckdb"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(mart)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        assert run_pipeline(kolada_server.base_url).success
+        reader.stdin.write("count\n")
+        reader.stdin.flush()
+        # the reader still sees a whole mart (the one it opened)
+        assert int(reader.stdout.readline()) > 0
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=30)
+    assert reader.returncode == 0
+    (published_at,) = mart_rows(mart, "select count(*) from meta_publication")[0]
+    assert published_at == 1
+
+
+READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("open", flush=True)
+for line in sys.stdin:
+    print(con.execute("select count(*) from fct_indicator_value").fetchone()[0], flush=True)
+con.close()
+"""
+
+
+def test_dim_region_from_the_recorded_municipality_list(
+    kolada_data: KoladaData, warehouse_dir: Path
+) -> None:
+    path = recording("kolada", "rkolada_v3_municipality_list.csv")
+    with path.open(encoding="utf-8") as handle:
+        regions = [
+            {"id": r["id"], "title": r["title"], "type": r["type"]} for r in csv.DictReader(handle)
+        ]
+    data = synthetic_data(catalog_kpis(), [2025], regions)
+    with serve(data) as server:
+        assert run_pipeline(server.base_url, years=1, last_year=2025).success
+    mart = warehouse_dir / "mart.duckdb"
+    levels = dict(mart_rows(mart, "select region_level, count(*) from dim_region group by 1"))
+    assert levels == {"country": 1, "county": 21, "municipality": 290}
+    assert mart_rows(
+        mart, "select region_name, county_code from dim_region where region_code = '1780'"
+    ) == [("Karlstad", "17")]
+    assert mart_rows(mart, "select region_name from dim_region where region_code = '17'") == [
+        ("Region Värmland",)
+    ]
+    counties = mart_rows(
+        mart,
+        "select count(distinct county_code) from dim_region where region_level = 'municipality'"
+        " and county_code in (select region_code from dim_region where region_level = 'county')",
+    )
+    assert counties == [(21,)]

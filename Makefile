@@ -1,0 +1,35 @@
+# barnhalsa: `make run` installs and runs the main job; `make test` installs and runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+RUN := $(UV) run --frozen
+JOB := $(RUN) dagster job execute -m orchestration.definitions
+
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+export GX_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.PHONY: install run rebuild test lint dev bench serve-kolada
+
+install:  ## uv (if missing) and the locked environment in .venv
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen
+
+run: install  ## fetch every source, build and test the models, publish warehouse/mart.duckdb
+	$(JOB) -j refresh_mart
+
+rebuild: install  ## rebuild the mart from the raw landing alone (no request to any source)
+	$(JOB) -j rebuild_mart
+
+test: install  ## lint and the test suite (no network)
+	$(RUN) ruff check .
+	$(RUN) pytest
+
+dev: install  ## the Dagster UI on http://127.0.0.1:3000
+	$(RUN) dagster dev -w workspace.yaml
+
+bench: install  ## benchmark the main job against a local Kolada-shaped server
+	$(RUN) python bench/kolada_pipeline.py
+
+serve-kolada: install  ## a local Kolada-shaped server on port 8765 (synthetic values)
+	$(RUN) python -m tests.kolada_server --port 8765
