@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen
-JOB := $(RUN) dagster job execute -m orchestration.definitions
+JOB := $(RUN) python -m orchestration.run
 
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
@@ -16,10 +16,10 @@ install:  ## uv (if missing) and the locked environment in .venv
 	$(UV) sync --frozen
 
 run: install  ## fetch every source, build and test the models, publish warehouse/mart.duckdb
-	$(JOB) -j refresh_mart
+	$(JOB) refresh_mart
 
 rebuild: install  ## rebuild the mart from the raw landing alone (no request to any source)
-	$(JOB) -j rebuild_mart
+	$(JOB) rebuild_mart
 
 test: install  ## lint and the test suite (no network)
 	$(RUN) ruff check .
