@@ -1,0 +1,92 @@
+"""The code location loads the way `dagster dev` and `make run` load it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster import AssetKey
+
+from orchestration.definitions import defs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_asset_graph_runs_from_kolada_through_dbt_to_the_published_mart() -> None:
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {
+        "kolada/kolada_values",
+        "kolada/kolada_municipality",
+        "kolada/kolada_kpi",
+        "stg_kolada__values",
+        "mart/fct_indicator_value",
+        "mart/dim_region",
+        "mart/dim_indicator",
+        "published_mart",
+    } <= keys
+    # dbt sources are wired to the ingest assets, marts to the publish step
+    staging = graph.get(AssetKey("stg_kolada__values"))
+    assert AssetKey(["kolada", "kolada_values"]) in staging.parent_keys
+    published = graph.get(AssetKey("published_mart"))
+    assert AssetKey(["mart", "fct_indicator_value"]) in published.parent_keys
+    # dbt tests are asset checks
+    checks = {c.name for c in graph.asset_check_keys}
+    assert any("unique_dim_region_region_code" in name for name in checks)
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).group_name, f"{key} has no group"
+
+
+def test_jobs_and_schedule() -> None:
+    assert defs.resolve_job_def("refresh_mart") is not None
+    assert defs.resolve_job_def("rebuild_mart") is not None
+    schedule = defs.resolve_schedule_def("monthly_refresh")
+    assert schedule.cron_schedule == "0 5 2 * *"
+    assert schedule.job_name == "refresh_mart"
+
+
+def test_workspace_yaml_loads_the_code_location(tmp_path: Path) -> None:
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    dagster = Path(sys.executable).with_name("dagster")
+    proc = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "barnhalsa" in proc.stdout + proc.stderr
+
+
+def test_runner_exits_non_zero_naming_the_failing_request(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    config = tmp_path / "run.json"
+    config.write_text('{"resources": {"kolada_api": {"config": {"retries": 0}}}}')
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "BARNHALSA_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+        "KOLADA_BASE_URL": "http://127.0.0.1:9/v3/",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestration.run", "refresh_mart", "-c", str(config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1
+    assert "refresh_mart: run" in proc.stderr and "FAILED" in proc.stderr
+    assert (
+        "kolada_raw: ingest.http.SourceError: kolada: GET http://127.0.0.1:9/v3/municipality"
+        in proc.stderr
+    )
+    assert not (tmp_path / "warehouse" / "mart.duckdb").exists()
