@@ -28,23 +28,17 @@ from ingest.catalog import source_refs  # noqa: E402
 from ingest.kolada import minimum_requests  # noqa: E402
 from tests.kolada_server import KoladaServer, synthetic_data  # noqa: E402
 
-RECORDED_REGIONS = (
-    ROOT.parent / "shared" / "recordings" / "kolada" / "rkolada_v3_municipality_list.csv"
-)
+RECORDED_REGIONS = ROOT.parent / "shared" / "recordings" / "kolada" / "rkolada_v3_municipality_list.csv"
 STAGES = {"kolada_raw": "ingest", "barnhalsa_dbt": "dbt", "published_mart": "publish"}
 
 
 def regions() -> tuple[list[dict], str]:
     if RECORDED_REGIONS.exists():
         with RECORDED_REGIONS.open(encoding="utf-8") as handle:
-            rows = [
-                {"id": r["id"], "title": r["title"], "type": r["type"]}
-                for r in csv.DictReader(handle)
-            ]
+            rows = [{"id": r["id"], "title": r["title"], "type": r["type"]} for r in csv.DictReader(handle)]
         return rows, "recorded Kolada municipality list"
     counties = [
-        f"{c:02d}"
-        for c in (1, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 17, 18, 19, 20, 21, 22, 23, 24, 25)
+        f"{c:02d}" for c in (1, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 17, 18, 19, 20, 21, 22, 23, 24, 25)
     ]
     rows = [{"id": "0000", "title": "Riket", "type": "L"}]
     rows += [{"id": f"00{c}", "title": f"Region {c}", "type": "L"} for c in counties]
@@ -133,9 +127,7 @@ def main() -> None:
                 "GX_ANALYTICS_ENABLED": "false",
             }
             config = {
-                "resources": {
-                    "kolada_api": {"config": {"years": args.years, "last_year": args.last_year}}
-                }
+                "resources": {"kolada_api": {"config": {"years": args.years, "last_year": args.last_year}}}
             }
             before = len(server.log)
             wall = run_job(command, env, config)
@@ -170,9 +162,7 @@ def main() -> None:
             run_wall, run_steps, _, _ = results[name]
             in_steps = sum(v for k, v in run_steps.items() if k in STAGES)
             print(f"  {name:<20} {run_wall:7.1f} s  (steps {in_steps:.1f} s)")
-        print(
-            "  The multiprocess executor starts a process per step, re-importing the code location."
-        )
+        print("  The multiprocess executor starts a process per step, re-importing the code location.")
     server.shutdown()
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 CATALOG_PATH = Path(__file__).resolve().parents[1] / "catalog" / "indicators.csv"
 
@@ -24,7 +28,10 @@ COLUMNS = (
     "source_ref",
     "unit",
     "higher_is_better",
+    "rate_ages",
 )
+REQUIRED = COLUMNS[:6]
+RATE_AGES = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 
 
 class CatalogError(ValueError):
@@ -40,6 +47,7 @@ class Indicator:
     source_ref: str
     unit: str
     higher_is_better: bool | None
+    rate_ages: tuple[int, int] | None = None
 
 
 def _parse_bool(text: str, where: str) -> bool | None:
@@ -49,6 +57,16 @@ def _parse_bool(text: str, where: str) -> bool | None:
     if value in ("true", "false"):
         return value == "true"
     raise CatalogError(f"{where}: higher_is_better must be true, false or empty, not {text!r}")
+
+
+def _parse_ages(text: str, where: str) -> tuple[int, int] | None:
+    """'0-20': the value is a count; the mart adds a rate per 1,000 inhabitants of these ages."""
+    if not text.strip():
+        return None
+    match = RATE_AGES.match(text.strip())
+    if not match or int(match.group(1)) > int(match.group(2)):
+        raise CatalogError(f"{where}: rate_ages must look like 0-20, not {text!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
 def load_catalog(path: Path = CATALOG_PATH) -> list[Indicator]:
@@ -61,8 +79,8 @@ def load_catalog(path: Path = CATALOG_PATH) -> list[Indicator]:
         seen: set[str] = set()
         for line_no, row in enumerate(reader, start=2):
             where = f"{path}:{line_no}"
-            if any(not (row[c] or "").strip() for c in COLUMNS[:-1]):
-                raise CatalogError(f"{where}: every column but higher_is_better is required")
+            if any(not (row[c] or "").strip() for c in REQUIRED):
+                raise CatalogError(f"{where}: columns {', '.join(REQUIRED)} are required")
             if row["protective_factor"] not in GROUPS:
                 raise CatalogError(
                     f"{where}: unknown protective_factor {row['protective_factor']!r};"
@@ -80,6 +98,7 @@ def load_catalog(path: Path = CATALOG_PATH) -> list[Indicator]:
                     source_ref=row["source_ref"],
                     unit=row["unit"],
                     higher_is_better=_parse_bool(row["higher_is_better"] or "", where),
+                    rate_ages=_parse_ages(row["rate_ages"] or "", where),
                 )
             )
     return indicators
@@ -88,3 +107,86 @@ def load_catalog(path: Path = CATALOG_PATH) -> list[Indicator]:
 def source_refs(source: str, path: Path = CATALOG_PATH) -> list[str]:
     """The source ids (KPI ids, table ids) the catalogue expects from one source."""
     return [i.source_ref for i in load_catalog(path) if i.source == source]
+
+
+# --------------------------------------------------------------------------- PxWeb tables
+
+PXWEB_TABLES_PATH = CATALOG_PATH.with_name("pxweb_tables.yml")
+SEXES = ("total", "female", "male")
+MEASURE_ROLES = ("value", "ci_low", "ci_high", "n")
+
+
+@dataclass(frozen=True)
+class PxTable:
+    """One PxWeb table and how its codes map onto the mart."""
+
+    key: str
+    source: str
+    table: str
+    kind: str  # "indicator" or "population"
+    select: dict[str, Any]
+    region: str
+    time: str
+    age: str | None = None
+    sex_variable: str | None = None
+    sex_codes: dict[str, str] = field(default_factory=dict)
+    measure_variable: str | None = None
+    measure_codes: dict[str, str] = field(default_factory=dict)
+    indicators: dict[str, dict[str, str]] = field(default_factory=dict)
+    verified: bool = False
+
+
+def load_pxweb_tables(path: Path = PXWEB_TABLES_PATH, catalog_path: Path = CATALOG_PATH) -> list[PxTable]:
+    """Read and validate the PxWeb table specs against the indicator catalogue."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    known = {i.indicator_id: i for i in load_catalog(catalog_path)}
+    tables: list[PxTable] = []
+    for n, spec in enumerate(raw.get("tables") or [], start=1):
+        where = f"{path}: table {spec.get('key', n)!r}"
+        for required in ("key", "source", "table", "kind", "select", "region", "time"):
+            if required not in spec:
+                raise CatalogError(f"{where}: '{required}' is required")
+        if spec["kind"] not in ("indicator", "population"):
+            raise CatalogError(f"{where}: kind must be indicator or population")
+        sex = spec.get("sex") or {}
+        if any(v not in SEXES for v in (sex.get("codes") or {}).values()):
+            raise CatalogError(f"{where}: sex codes must map to {', '.join(SEXES)}")
+        measure = spec.get("measure") or {}
+        if measure and set(measure.get("codes") or {}) - set(MEASURE_ROLES):
+            raise CatalogError(f"{where}: measure roles must be among {', '.join(MEASURE_ROLES)}")
+        indicators = {
+            k: {str(a): str(b) for a, b in v.items()} for k, v in (spec.get("indicators") or {}).items()
+        }
+        for indicator_id in indicators:
+            entry = known.get(indicator_id)
+            if entry is None:
+                raise CatalogError(f"{where}: indicator {indicator_id!r} has no line in {catalog_path}")
+            if entry.source != spec["source"] or entry.source_ref != spec["table"]:
+                raise CatalogError(
+                    f"{where}: indicator {indicator_id!r} is listed with source"
+                    f" {entry.source}/{entry.source_ref}, not {spec['source']}/{spec['table']}"
+                )
+        if spec["kind"] == "indicator" and not indicators:
+            raise CatalogError(f"{where}: an indicator table needs 'indicators'")
+        tables.append(
+            PxTable(
+                key=spec["key"],
+                source=spec["source"],
+                table=spec["table"],
+                kind=spec["kind"],
+                select={str(k): v for k, v in spec["select"].items()},
+                region=spec["region"],
+                time=spec["time"],
+                age=spec.get("age"),
+                sex_variable=sex.get("variable"),
+                sex_codes={str(k): v for k, v in (sex.get("codes") or {}).items()},
+                measure_variable=measure.get("variable"),
+                measure_codes={role: str(code) for role, code in (measure.get("codes") or {}).items()},
+                indicators=indicators,
+                verified=bool(spec.get("verified", False)),
+            )
+        )
+    keys = [t.key for t in tables]
+    if len(keys) != len(set(keys)):
+        raise CatalogError(f"{path}: table keys must be unique")
+    return tables

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -88,8 +89,10 @@ class JsonHttpClient:
         batch: Batch | None = None,
         settings: HttpSettings | None = None,
         session: requests.Session | None = None,
+        before_request: Callable[[], None] | None = None,
     ) -> None:
         self.source = source
+        self.before_request = before_request
         self.batch = batch
         self.settings = settings or HttpSettings()
         self.session = session or make_session(self.settings)
@@ -103,9 +106,7 @@ class JsonHttpClient:
         """POST ``payload`` as JSON; return the decoded body and its landing record."""
         return self._request("POST", url, kind=kind, payload=payload)
 
-    def _request(
-        self, method: str, url: str, *, kind: str, payload: Any
-    ) -> tuple[Any, LandedBody | None]:
+    def _request(self, method: str, url: str, *, kind: str, payload: Any) -> tuple[Any, LandedBody | None]:
         self.stats.requests += 1
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
         last_reason = ""
@@ -113,14 +114,12 @@ class JsonHttpClient:
             if attempt:
                 self.stats.body_retries += 1
                 time.sleep(self._backoff(attempt))
+            if self.before_request is not None:
+                self.before_request()
             try:
-                response = self.session.request(
-                    method, url, json=payload, timeout=timeout, stream=True
-                )
+                response = self.session.request(method, url, json=payload, timeout=timeout, stream=True)
             except requests.exceptions.RequestException as exc:
-                raise SourceError(
-                    f"{self.source}: {method} {url} failed after retries: {exc}"
-                ) from exc
+                raise SourceError(f"{self.source}: {method} {url} failed after retries: {exc}") from exc
             self._count_attempts(response)
             try:
                 body = response.content  # raises when the body is cut short
@@ -150,8 +149,7 @@ class JsonHttpClient:
                 )
             return decoded, record
         raise SourceError(
-            f"{self.source}: {method} {url} failed after {self.settings.retries + 1} tries:"
-            f" {last_reason}"
+            f"{self.source}: {method} {url} failed after {self.settings.retries + 1} tries: {last_reason}"
         )
 
     def _backoff(self, attempt: int) -> float:

@@ -62,9 +62,7 @@ class FetchSummary:
 class KoladaClient:
     """Fetches Kolada metadata and values; every page is landed by the HTTP client."""
 
-    def __init__(
-        self, http: JsonHttpClient, url: str | None = None, per_page: int = MAX_PER_PAGE
-    ) -> None:
+    def __init__(self, http: JsonHttpClient, url: str | None = None, per_page: int = MAX_PER_PAGE) -> None:
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be 1..{MAX_PER_PAGE}, got {per_page}")
         self.http = http
@@ -168,9 +166,7 @@ def check_expected_kpis(
         )
 
 
-def check_region_codes(
-    values: Iterable[dict[str, Any]], municipalities: Iterable[dict[str, Any]]
-) -> None:
+def check_region_codes(values: Iterable[dict[str, Any]], municipalities: Iterable[dict[str, Any]]) -> None:
     """Every value's region must be in Kolada's own region list."""
     known = {m["municipality_id"] for m in municipalities}
     unknown: dict[str, str] = {}
@@ -224,9 +220,7 @@ def parse_values(body: dict[str, Any], record: LandedBody | None) -> list[dict[s
         try:
             kpi, municipality, period = obj["kpi"], str(obj["municipality"]), int(obj["period"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise SourceError(
-                f"{SOURCE}: GET {url} has a data object without {exc}: {obj}"
-            ) from exc
+            raise SourceError(f"{SOURCE}: GET {url} has a data object without {exc}: {obj}") from exc
         for entry in obj.get("values") or []:
             if _is_deleted(entry):
                 continue
@@ -236,9 +230,7 @@ def parse_values(body: dict[str, Any], record: LandedBody | None) -> list[dict[s
                     f"{SOURCE}: GET {url}: {kpi}/{municipality}/{period} has gender {gender!r},"
                     f" expected one of {', '.join(GENDERS)}"
                 )
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
                 raise SourceError(
                     f"{SOURCE}: GET {url}: {kpi}/{municipality}/{period}/{gender} has a"
                     f" non-numeric value {value!r}"
@@ -273,7 +265,5 @@ def parse_batch(batch: CompleteBatch) -> dict[str, list[dict[str, Any]]]:
         elif record.kind == KIND_DATA:
             tables["values"].extend(parse_values(body, record))
         else:
-            raise SourceError(
-                f"{SOURCE}: landing {batch.path} has an unknown body kind {record.kind!r}"
-            )
+            raise SourceError(f"{SOURCE}: landing {batch.path} has an unknown body kind {record.kind!r}")
     return tables

@@ -85,9 +85,14 @@ class Batch:
         self._manifest.flush()
         return record
 
-    def commit(self) -> Path:
-        """Mark the batch complete; from now on it is what a rebuild reads."""
+    def commit(self, info: dict[str, Any] | None = None) -> Path:
+        """Mark the batch complete; from now on it is what a rebuild reads.
+
+        ``info`` (e.g. the source's ``updated`` stamp) is kept beside the manifest.
+        """
         self._manifest.close()
+        if info is not None:
+            (self.dir / "batch.json").write_text(json.dumps(info, ensure_ascii=False, indent=1))
         os.replace(self.dir, self.final_dir)
         return self.final_dir
 
@@ -103,6 +108,11 @@ class CompleteBatch:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.batch_id = path.name
+
+    def info(self) -> dict[str, Any]:
+        """What the fetch recorded about the batch (empty when nothing was)."""
+        path = self.path / "batch.json"
+        return json.loads(path.read_text()) if path.exists() else {}
 
     def records(self) -> Iterator[LandedBody]:
         manifest = self.path / "manifest.jsonl"
@@ -145,6 +155,10 @@ class Landing:
             for p in sorted(self.source_dir.iterdir())
             if p.is_dir() and not p.name.endswith(PARTIAL_SUFFIX)
         ]
+
+    def latest_or_none(self) -> CompleteBatch | None:
+        batches = self.complete_batches()
+        return batches[-1] if batches else None
 
     def latest(self) -> CompleteBatch:
         batches = self.complete_batches()

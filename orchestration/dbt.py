@@ -44,9 +44,7 @@ def dbt_executable() -> str:
     """dbt from PATH, else the one installed beside this interpreter (an unactivated venv)."""
     found = shutil.which("dbt")
     if found is None:
-        os.environ["PATH"] = (
-            f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-        )
+        os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         found = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
     return found
 

@@ -5,20 +5,24 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 from dagster_dbt import DbtCliResource
 
+from orchestration.checks import CHECKS
 from orchestration.dbt import barnhalsa_dbt, dbt_executable, dbt_project
-from orchestration.kolada import kolada_raw
+from orchestration.kolada import kolada_landing, kolada_raw
 from orchestration.publish import published_mart
-from orchestration.resources import KoladaResource, WarehouseResource
+from orchestration.pxweb import LANDING_ASSETS, pxweb_raw
+from orchestration.resources import KoladaResource, PxWebResource, WarehouseResource
 from orchestration.schedules import monthly_refresh, rebuild_mart, refresh_mart
 
-ASSETS = [kolada_raw, barnhalsa_dbt, published_mart]
+ASSETS = [kolada_landing, *LANDING_ASSETS, kolada_raw, pxweb_raw, barnhalsa_dbt, published_mart]
 
 defs = Definitions(
     assets=ASSETS,
+    asset_checks=CHECKS,
     jobs=[refresh_mart, rebuild_mart],
     schedules=[monthly_refresh],
     resources={
         "kolada_api": KoladaResource(),
+        "pxweb": PxWebResource(),
         "warehouse": WarehouseResource(),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     },

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from dagster import (
     AssetExecutionContext,
     AssetSpec,
-    Config,
     MaterializeResult,
     MetadataValue,
+    asset,
     multi_asset,
 )
 
@@ -41,17 +41,55 @@ KPI_COLUMNS = {
 }
 
 
-class KoladaRawConfig(Config):
-    """``from_landing: true`` rebuilds from the newest complete landing batch, with no request."""
-
-    from_landing: bool = False
-
-
 RAW_TABLES = {
     "kolada_values": "Kolada values of the catalogue's KPIs: KPI × region × year × gender.",
     "kolada_municipality": "Kolada's region list: 290 municipalities, 21 regions and Riket.",
     "kolada_kpi": "Kolada metadata of the catalogue's KPIs.",
 }
+
+
+@asset(
+    key=["landing", "kolada"],
+    group_name="kolada",
+    pool="kolada_api",
+    kinds={"python"},
+    description=(
+        "Kolada v3 responses for the catalogue's KPIs (values, KPI metadata, regions), landed"
+        " unchanged under warehouse/raw/kolada/<batch>/ with a manifest of URLs and fetch times."
+    ),
+)
+def kolada_landing(
+    context: AssetExecutionContext, kolada_api: KoladaResource, warehouse: WarehouseResource
+) -> MaterializeResult:
+    kpi_ids = catalog.source_refs(kolada.SOURCE)
+    years = kolada_api.year_list()
+    landing = Landing(warehouse.raw_dir, kolada.SOURCE)
+    batch = landing.start_batch()
+    client = kolada_api.client(batch)
+    context.log.info(
+        f"Fetching {len(kpi_ids)} KPIs × {len(years)} years ({years[0]}-{years[-1]}) from {client.base_url}"
+    )
+    try:
+        municipalities = client.municipalities()
+        client.kpis(kpi_ids)
+        values = client.values(kpi_ids, years)
+        kolada.check_region_codes(values, municipalities)
+    except BaseException:
+        batch.abort()
+        raise
+    path = batch.commit({"kpis": kpi_ids, "years": years})
+    context.log.info(f"Landed {client.summary.pages} bodies in {path}")
+    objects = len({(v["kpi_id"], v["municipality_id"], v["period"]) for v in values})
+    return MaterializeResult(
+        metadata={
+            **client.http.stats.as_metadata(),
+            "pages": client.summary.pages,
+            "data_queries": client.summary.data_queries,
+            "minimum_data_requests": kolada.minimum_requests(len(kpi_ids), len(years), objects),
+            "landing_batch": path.as_posix(),
+            "base_url": MetadataValue.url(client.base_url),
+        }
+    )
 
 
 @multi_asset(
@@ -61,73 +99,36 @@ RAW_TABLES = {
             ["kolada", table],
             group_name="kolada",
             kinds={"python", "duckdb"},
-            description=f"{text} Landed under warehouse/raw/kolada/, loaded into raw.{table}.",
+            deps=[["landing", "kolada"]],
+            description=f"{text} Parsed from the newest landing batch into raw.{table}.",
         )
         for table, text in RAW_TABLES.items()
     ],
-    pool="kolada_api",
 )
-def kolada_raw(
-    context: AssetExecutionContext,
-    config: KoladaRawConfig,
-    kolada_api: KoladaResource,
-    warehouse: WarehouseResource,
-) -> Iterator[MaterializeResult]:
-    """Fetch Kolada v3 into the raw landing (unless rebuilding), then load the newest batch."""
-    kpi_ids = catalog.source_refs(kolada.SOURCE)
-    years = kolada_api.year_list()
-    landing = Landing(warehouse.raw_dir, kolada.SOURCE)
-    fetch_meta: dict[str, object] = {"fetched": not config.from_landing}
+def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
+    """Load the newest complete Kolada landing batch into the build database (no request)."""
     started = time.perf_counter()
-    if not config.from_landing:
-        batch = landing.start_batch()
-        client = kolada_api.client(batch)
-        context.log.info(
-            f"Fetching {len(kpi_ids)} KPIs × {len(years)} years ({years[0]}-{years[-1]})"
-            f" from {client.base_url}"
-        )
-        try:
-            municipalities = client.municipalities()
-            client.kpis(kpi_ids)
-            values = client.values(kpi_ids, years)
-            kolada.check_region_codes(values, municipalities)
-        except BaseException:
-            batch.abort()
-            raise
-        path = batch.commit()
-        context.log.info(f"Landed {client.summary.pages} bodies in {path}")
-        fetch_meta |= {
-            **client.http.stats.as_metadata(),
-            "pages": client.summary.pages,
-            "data_queries": client.summary.data_queries,
-            "minimum_data_requests": kolada.minimum_requests(
-                len(kpi_ids),
-                len(years),
-                len({(v["kpi_id"], v["municipality_id"], v["period"]) for v in values}),
-            ),
-            "base_url": MetadataValue.url(client.base_url),
-        }
-    batch_read = landing.latest()
-    tables = kolada.parse_batch(batch_read)
-    kolada.check_expected_kpis(tables["values"], kpi_ids, years, f"landing batch {batch_read.path}")
-    kolada.check_region_codes(tables["values"], tables["municipality"])
+    kpi_ids = catalog.source_refs(kolada.SOURCE)
+    batch = Landing(warehouse.raw_dir, kolada.SOURCE).latest()
+    tables = kolada.parse_batch(batch)
+    values = tables["values"]
+    periods = sorted({v["period"] for v in values})
+    years = batch.info().get("years") or periods
+    kolada.check_expected_kpis(values, kpi_ids, years, f"landing batch {batch.path}")
+    kolada.check_region_codes(values, tables["municipality"])
     build_db = warehouse.build_db
     counts = {
-        "kolada_values": replace_raw_table(
-            build_db, "kolada_values", VALUE_COLUMNS, tables["values"]
-        ),
+        "kolada_values": replace_raw_table(build_db, "kolada_values", VALUE_COLUMNS, values),
         "kolada_municipality": replace_raw_table(
             build_db, "kolada_municipality", MUNICIPALITY_COLUMNS, tables["municipality"]
         ),
         "kolada_kpi": replace_raw_table(build_db, "kolada_kpi", KPI_COLUMNS, tables["kpi"]),
     }
-    values = tables["values"]
-    periods = sorted({v["period"] for v in values})
-    common = {"landing_batch": batch_read.path.as_posix(), "table": ""}
+    context.log.info(f"Loaded {counts} from {batch.path}")
+    common = {"landing_batch": batch.path.as_posix()}
     yield MaterializeResult(
         asset_key=["kolada", "kolada_values"],
         metadata={
-            **fetch_meta,
             **common,
             "table": "raw.kolada_values",
             "rows": counts["kolada_values"],

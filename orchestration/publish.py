@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 from orchestration.resources import WarehouseResource
 from warehouse.publish import publish_mart
 
-MART_MODELS = ["dim_region", "dim_indicator", "fct_indicator_value"]
+MART_MODELS = ["dim_region", "dim_indicator", "fct_indicator_value", "fct_population"]
 
 
 @asset(
@@ -19,9 +19,7 @@ MART_MODELS = ["dim_region", "dim_indicator", "fct_indicator_value"]
         " it was."
     ),
 )
-def published_mart(
-    context: AssetExecutionContext, warehouse: WarehouseResource
-) -> MaterializeResult:
+def published_mart(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     publication = publish_mart(warehouse.build_db, warehouse.mart_db, run_id=context.run_id)
     context.log.info(f"Published {publication.path} ({publication.bytes} bytes)")
     return MaterializeResult(

@@ -7,7 +7,7 @@ from pathlib import Path
 from dagster import ConfigurableResource
 
 import warehouse
-from ingest import kolada
+from ingest import kolada, pxweb
 from ingest.http import HttpSettings, JsonHttpClient
 from ingest.landing import Batch
 
@@ -58,3 +58,22 @@ class KoladaResource(ConfigurableResource):
         settings = HttpSettings(retries=self.retries, backoff_factor=self.backoff_factor)
         http = JsonHttpClient(kolada.SOURCE, batch, settings)
         return kolada.KoladaClient(http, self.base_url or kolada.base_url(), self.per_page)
+
+
+class PxWebResource(ConfigurableResource):
+    """SCB (PxWebApi 2.0) and Folkhälsodata (PxWeb v1) access.
+
+    Empty base URLs mean ``SCB_BASE_URL`` / ``FOHM_BASE_URL`` or the live APIs. Limits come
+    from each API's config at run time.
+    """
+
+    scb_base_url: str = ""
+    fohm_base_url: str = ""
+    retries: int = 5
+    backoff_factor: float = 1.0
+
+    def client(self, source: str) -> pxweb.PxWebClient:
+        url = {"scb": self.scb_base_url, "fohm": self.fohm_base_url}[source] or pxweb.base_url(source)
+        settings = HttpSettings(retries=self.retries, backoff_factor=self.backoff_factor)
+        http = JsonHttpClient(source, None, settings)
+        return pxweb.PxWebClient(source, http, url, pxweb.DIALECTS[source])

@@ -28,9 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     job = defs.resolve_job_def(args.job)
     run_config = json.loads(args.config.read_text()) if args.config else None
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False
-        )
+        result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
     if result.success:
         print(f"{args.job}: run {result.run_id} succeeded", file=sys.stderr)
         return 0
@@ -47,11 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _root_cause(error) -> str:
     """The first error below Dagster's wrappers: the source's or dbt's own words."""
-    while (
-        error is not None
-        and error.cause is not None
-        and (error.cls_name or "").startswith("Dagster")
-    ):
+    while error is not None and error.cause is not None and (error.cls_name or "").startswith("Dagster"):
         error = error.cause
     return error.message.strip() if error is not None else "unknown error"
 

@@ -10,14 +10,14 @@ refresh_mart = define_asset_job(
     description="Fetch every source, build the dbt models with their tests, publish the mart.",
 )
 
+LANDING = AssetSelection.key_prefixes("landing")
+
 rebuild_mart = define_asset_job(
     "rebuild_mart",
-    selection=AssetSelection.all(),
+    selection=AssetSelection.all() - LANDING,
     description=(
-        "Rebuild the mart from the raw landing alone: no request to any source (offline,"
-        " reproducible)."
+        "Rebuild the mart from the raw landing alone: no request to any source (offline, reproducible)."
     ),
-    config={"ops": {"kolada_raw": {"config": {"from_landing": True}}}},
 )
 
 monthly_refresh = ScheduleDefinition(

@@ -51,3 +51,25 @@ def recording(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"recording {path} not present (../shared/recordings is not beside the repo)")
     return path
+
+
+FOHM_REGIONS = ["00", "09", "13", "17"]
+SCB_REGIONS = ["00", "09", "13", "17", "0980", "1380", "1715", "1780"]
+POPULATION_YEARS = ["2024", "2025", "2026"]
+
+
+@pytest.fixture
+def pxweb_states():
+    from tests.pxweb_fixtures import catalogue_state
+
+    return catalogue_state(FOHM_REGIONS, SCB_REGIONS, POPULATION_YEARS, max_calls=1000, max_cells=5000)
+
+
+@pytest.fixture
+def urls(kolada_server: KoladaServer, pxweb_states) -> Iterator[dict[str, str]]:
+    """Base URLs of local Kolada, SCB and Folkhälsodata servers, as run_pipeline takes them."""
+    from tests import pxweb_server
+
+    scb_state, fohm_state = pxweb_states
+    with pxweb_server.serve(scb_state) as scb, pxweb_server.serve(fohm_state) as fohm:
+        yield {"kolada_url": kolada_server.base_url, "scb_url": scb.v2_url, "fohm_url": fohm.v1_url}

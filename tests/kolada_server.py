@@ -108,9 +108,7 @@ def synthetic_data(
                             "count": 1,
                             "gender": gender,
                             "status": "Missing" if missing else "",
-                            "value": None
-                            if missing
-                            else synthetic_value(kpi, region["id"], year, gender),
+                            "value": None if missing else synthetic_value(kpi, region["id"], year, gender),
                         }
                     )
                 data.add(kpi, region["id"], year, entries)
@@ -204,9 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
             return [
                 obj
                 for (kpi, muni, year), obj in sorted(data.objects.items())
-                if kpi in kpis
-                and (munis is None or muni in munis)
-                and (years is None or year in years)
+                if kpi in kpis and (munis is None or muni in munis) and (years is None or year in years)
             ]
         return None
 
@@ -299,12 +295,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.regions:
         with args.regions.open(encoding="utf-8") as handle:
             regions = [
-                {"id": r["id"], "title": r["title"], "type": r["type"]}
-                for r in csv.DictReader(handle)
+                {"id": r["id"], "title": r["title"], "type": r["type"]} for r in csv.DictReader(handle)
             ]
-    data = synthetic_data(
-        source_refs("kolada"), list(range(args.first_year, args.last_year + 1)), regions
-    )
+    data = synthetic_data(source_refs("kolada"), list(range(args.first_year, args.last_year + 1)), regions)
     server = KoladaServer(data, args.port)
     if args.throttle:
         server.fault("429", match="/data/", times=args.throttle, retry_after="1")

@@ -4,31 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagster import ExecuteInProcessResult, materialize
+from dagster import AssetSelection, ExecuteInProcessResult, materialize
 
-from orchestration.definitions import ASSETS, defs
-from orchestration.resources import KoladaResource, WarehouseResource
+from orchestration.definitions import ASSETS, CHECKS, defs
+from orchestration.resources import KoladaResource, PxWebResource, WarehouseResource
+
+DEAD_URL = "http://127.0.0.1:9/"  # nothing listens there
 
 
 def run_pipeline(
-    kolada_url: str,
+    kolada_url: str = DEAD_URL,
     *,
+    scb_url: str = DEAD_URL,
+    fohm_url: str = DEAD_URL,
     from_landing: bool = False,
     years: int = 3,
     last_year: int = 2026,
     **kolada_options: Any,
 ) -> ExecuteInProcessResult:
-    """Materialise every asset (fetch, dbt build, publish) the way the main job does."""
+    """Materialise every asset (fetch, load, dbt build, checks, publish) as the main job does.
+
+    ``from_landing`` leaves the landing (fetch) assets out, as the rebuild_mart job does.
+    """
     resources = {
         **defs.resources,
         "kolada_api": KoladaResource(
-            base_url=kolada_url,
-            years=years,
-            last_year=last_year,
+            base_url=kolada_url, years=years, last_year=last_year, backoff_factor=0.01, **kolada_options
+        ),
+        "pxweb": PxWebResource(
+            scb_base_url=scb_url,
+            fohm_base_url=fohm_url,
             backoff_factor=0.01,
-            **kolada_options,
+            retries=kolada_options.get("retries", 5),
         ),
         "warehouse": WarehouseResource(),
     }
-    run_config = {"ops": {"kolada_raw": {"config": {"from_landing": from_landing}}}}
-    return materialize(ASSETS, resources=resources, run_config=run_config, raise_on_error=False)
+    selection = AssetSelection.all()
+    if from_landing:
+        selection = selection - AssetSelection.key_prefixes("landing")
+    return materialize([*ASSETS, *CHECKS], resources=resources, selection=selection, raise_on_error=False)

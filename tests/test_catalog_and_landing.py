@@ -22,9 +22,7 @@ def test_catalogue_has_at_least_15_kolada_kpis_over_every_protective_factor() ->
 def test_catalogue_errors_name_the_line(tmp_path: Path) -> None:
     path = tmp_path / "indicators.csv"
     header = "indicator_id,title,protective_factor,source,source_ref,unit,higher_is_better\n"
-    path.write_text(
-        header + "a,A,framtidstro,kolada,N1,percent,true\nb,B,lycka,kolada,N2,percent,\n"
-    )
+    path.write_text(header + "a,A,framtidstro,kolada,N1,percent,true\nb,B,lycka,kolada,N2,percent,\n")
     with pytest.raises(CatalogError, match=r"indicators.csv:3: unknown protective_factor 'lycka'"):
         load_catalog(path)
     path.write_text(header + "a,A,framtidstro,kolada,N1,percent,maybe\n")

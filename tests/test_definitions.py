@@ -86,7 +86,6 @@ def test_runner_exits_non_zero_naming_the_failing_request(tmp_path: Path) -> Non
     assert proc.returncode == 1
     assert "refresh_mart: run" in proc.stderr and "FAILED" in proc.stderr
     assert (
-        "kolada_raw: ingest.http.SourceError: kolada: GET http://127.0.0.1:9/v3/municipality"
-        in proc.stderr
+        "kolada_raw: ingest.http.SourceError: kolada: GET http://127.0.0.1:9/v3/municipality" in proc.stderr
     )
     assert not (tmp_path / "warehouse" / "mart.duckdb").exists()

@@ -33,9 +33,7 @@ def data() -> KoladaData:
     return d
 
 
-def test_values_keep_null_status_and_zero_and_drop_deleted(
-    data: KoladaData, tmp_path: Path
-) -> None:
+def test_values_keep_null_status_and_zero_and_drop_deleted(data: KoladaData, tmp_path: Path) -> None:
     with serve(data) as server:
         client, _ = make_client(server, tmp_path)
         rows = client.values(["N15428"], [2023])
@@ -132,9 +130,7 @@ def test_a_body_that_stays_truncated_fails_with_the_url(data: KoladaData, tmp_pa
     with serve(data) as server:
         server.fault("truncate", match="/municipality", times=10)
         client, _ = make_client(server, tmp_path, retries=1)
-        with pytest.raises(
-            SourceError, match=r"municipality\?per_page=5000 failed after 2 tries: truncated"
-        ):
+        with pytest.raises(SourceError, match=r"municipality\?per_page=5000 failed after 2 tries: truncated"):
             client.municipalities()
 
 

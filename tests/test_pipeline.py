@@ -20,10 +20,10 @@ def mart_rows(mart: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def test_pipeline_publishes_exactly_what_the_server_served(
-    kolada_server: KoladaServer, kolada_data: KoladaData, warehouse_dir: Path
+    urls: dict[str, str], kolada_server: KoladaServer, kolada_data: KoladaData, warehouse_dir: Path
 ) -> None:
     kolada_server.fault("429", match="/data/", times=2, retry_after="1")
-    result = run_pipeline(kolada_server.base_url)
+    result = run_pipeline(**urls)
     assert result.success
     mart = warehouse_dir / "mart.duckdb"
     served = {
@@ -34,7 +34,8 @@ def test_pipeline_publishes_exactly_what_the_server_served(
     rows = mart_rows(
         mart,
         "select i.source_ref, f.region_code, f.period_start, f.sex, f.value, f.status"
-        " from fct_indicator_value f join dim_indicator i using (indicator_id)",
+        " from fct_indicator_value f join dim_indicator i using (indicator_id)"
+        " where f.source = 'kolada'",
     )
     assert len(rows) == len(served)
     sex_code = {"total": "T", "female": "K", "male": "M"}
@@ -46,31 +47,31 @@ def test_pipeline_publishes_exactly_what_the_server_served(
 
 
 def test_rebuild_from_landing_makes_no_request_and_the_same_mart(
-    kolada_server: KoladaServer, warehouse_dir: Path
+    urls: dict[str, str], kolada_server: KoladaServer, warehouse_dir: Path
 ) -> None:
-    assert run_pipeline(kolada_server.base_url).success
+    assert run_pipeline(**urls).success
     mart = warehouse_dir / "mart.duckdb"
     sql = "select * from fct_indicator_value order by all"
     before = mart_rows(mart, sql)
     requests_before = len(kolada_server.log)
     (warehouse_dir / "build.duckdb").unlink()
 
-    result = run_pipeline("http://127.0.0.1:9/v3/", from_landing=True)  # nothing listens there
+    result = run_pipeline(from_landing=True)  # every source URL is dead
     assert result.success
     assert len(kolada_server.log) == requests_before
     assert mart_rows(mart, sql) == before
 
 
 def test_failed_fetch_leaves_the_published_mart_and_landing_untouched(
-    kolada_server: KoladaServer, warehouse_dir: Path
+    urls: dict[str, str], kolada_server: KoladaServer, warehouse_dir: Path
 ) -> None:
-    assert run_pipeline(kolada_server.base_url).success
+    assert run_pipeline(**urls).success
     mart = warehouse_dir / "mart.duckdb"
     published = mart.read_bytes()
     batches = sorted(p.name for p in (warehouse_dir / "raw" / "kolada").iterdir())
 
     kolada_server.fault("500", match="/data/", times=100)
-    result = run_pipeline(kolada_server.base_url, retries=1)
+    result = run_pipeline(**urls, retries=1)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "HTTP 500" in str(failure.event_specific_data.error)
@@ -79,16 +80,16 @@ def test_failed_fetch_leaves_the_published_mart_and_landing_untouched(
 
 
 def test_failing_dbt_test_blocks_publication(
-    kolada_server: KoladaServer, kolada_data: KoladaData, warehouse_dir: Path
+    urls: dict[str, str], kolada_server: KoladaServer, kolada_data: KoladaData, warehouse_dir: Path
 ) -> None:
-    assert run_pipeline(kolada_server.base_url).success
+    assert run_pipeline(**urls).success
     mart = warehouse_dir / "mart.duckdb"
     published = mart.read_bytes()
     # Kolada lists a region that dim_region cannot place (a five-digit code): dbt's
     # accepted/relationship tests must stop the run before the publish step.
     kolada_data.regions.append({"id": "99999", "title": "Okänd", "type": "K"})
     kolada_data.add("N15428", "99999", 2025, [{"gender": "T", "value": 1.0, "status": ""}])
-    result = run_pipeline(kolada_server.base_url)
+    result = run_pipeline(**urls)
     assert not result.success
     assert mart.read_bytes() == published
     published_keys = {
@@ -100,10 +101,10 @@ def test_failing_dbt_test_blocks_publication(
 
 
 def test_unknown_region_code_fails_naming_source_and_code(
-    kolada_server: KoladaServer, kolada_data: KoladaData, warehouse_dir: Path
+    urls: dict[str, str], kolada_server: KoladaServer, kolada_data: KoladaData, warehouse_dir: Path
 ) -> None:
     kolada_data.add("N15428", "2999", 2025, [{"gender": "T", "value": 1.0, "status": ""}])
-    result = run_pipeline(kolada_server.base_url)
+    result = run_pipeline(**urls)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     message = str(failure.event_specific_data.error)
@@ -112,9 +113,9 @@ def test_unknown_region_code_fails_naming_source_and_code(
 
 
 def test_publish_succeeds_while_a_reader_holds_the_mart_open(
-    kolada_server: KoladaServer, warehouse_dir: Path
+    urls: dict[str, str], kolada_server: KoladaServer, warehouse_dir: Path
 ) -> None:
-    assert run_pipeline(kolada_server.base_url).success
+    assert run_pipeline(**urls).success
     mart = warehouse_dir / "mart.duckdb"
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(mart)],
@@ -124,7 +125,7 @@ def test_publish_succeeds_while_a_reader_holds_the_mart_open(
     )
     try:
         assert reader.stdout.readline().strip() == "open"
-        assert run_pipeline(kolada_server.base_url).success
+        assert run_pipeline(**urls).success
         reader.stdin.write("count\n")
         reader.stdin.flush()
         # the reader still sees a whole mart (the one it opened)
@@ -147,23 +148,19 @@ con.close()
 """
 
 
-def test_dim_region_from_the_recorded_municipality_list(
-    kolada_data: KoladaData, warehouse_dir: Path
-) -> None:
+def test_dim_region_from_the_recorded_municipality_list(urls: dict[str, str], warehouse_dir: Path) -> None:
     path = recording("kolada", "rkolada_v3_municipality_list.csv")
     with path.open(encoding="utf-8") as handle:
-        regions = [
-            {"id": r["id"], "title": r["title"], "type": r["type"]} for r in csv.DictReader(handle)
-        ]
+        regions = [{"id": r["id"], "title": r["title"], "type": r["type"]} for r in csv.DictReader(handle)]
     data = synthetic_data(catalog_kpis(), [2025], regions)
     with serve(data) as server:
-        assert run_pipeline(server.base_url, years=1, last_year=2025).success
+        assert run_pipeline(**{**urls, "kolada_url": server.base_url}, years=1, last_year=2025).success
     mart = warehouse_dir / "mart.duckdb"
     levels = dict(mart_rows(mart, "select region_level, count(*) from dim_region group by 1"))
     assert levels == {"country": 1, "county": 21, "municipality": 290}
-    assert mart_rows(
-        mart, "select region_name, county_code from dim_region where region_code = '1780'"
-    ) == [("Karlstad", "17")]
+    assert mart_rows(mart, "select region_name, county_code from dim_region where region_code = '1780'") == [
+        ("Karlstad", "17")
+    ]
     assert mart_rows(mart, "select region_name from dim_region where region_code = '17'") == [
         ("Region Värmland",)
     ]

@@ -52,9 +52,7 @@ def publish_mart(build_db: Path, mart_db: Path, run_id: str = "") -> Publication
             if not names:
                 raise PublishError(f"{build_db} has no tables in schema '{MART_SCHEMA}'")
             for name in names:
-                con.execute(
-                    f'create table main."{name}" as select * from build.{MART_SCHEMA}."{name}"'
-                )
+                con.execute(f'create table main."{name}" as select * from build.{MART_SCHEMA}."{name}"')
                 (tables[name],) = con.execute(f'select count(*) from main."{name}"').fetchone()
             con.execute(
                 "create table main.meta_publication as select"

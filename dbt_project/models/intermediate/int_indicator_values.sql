@@ -1,5 +1,5 @@
 -- Every source's values on the mart's codes: indicator id from the catalogue,
--- SCB-style region codes, sex total/female/male, status 'ok' / 'missing' / source flag.
+-- SCB-style region codes, sex total/female/male, status 'ok' / 'missing' / a flag.
 with catalogue as (
     select indicator_id, source, source_ref
     from {{ ref('indicators') }}
@@ -12,7 +12,11 @@ kolada as (
         v.year as period_start,
         v.year as period_end,
         case v.gender when 'T' then 'total' when 'K' then 'female' when 'M' then 'male' end as sex,
+        'total' as age_group,
         v.value,
+        cast(null as double) as ci_low,
+        cast(null as double) as ci_high,
+        cast(null as double) as n,
         coalesce(v.source_status, case when v.value is null then 'missing' else 'ok' end) as status,
         'kolada' as source,
         v.kpi_id as source_ref,
@@ -23,6 +27,29 @@ kolada as (
     inner join catalogue
         on catalogue.source = 'kolada'
         and catalogue.source_ref = v.kpi_id
+),
+
+pxweb as (
+    select
+        indicator_id,
+        region_code,
+        period_start,
+        period_end,
+        sex,
+        age_group,
+        value,
+        ci_low,
+        ci_high,
+        n,
+        {{ marker_status('value', 'marker') }} as status,
+        source,
+        source_ref,
+        request_url,
+        fetched_at,
+        body_sha256
+    from {{ ref('stg_pxweb__values') }}
 )
 
 select * from kolada
+union all
+select * from pxweb

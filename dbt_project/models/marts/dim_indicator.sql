@@ -5,5 +5,6 @@ select
     source,
     source_ref,
     unit,
-    higher_is_better
+    higher_is_better,
+    rate_ages
 from {{ ref('indicators') }}
