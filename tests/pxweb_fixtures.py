@@ -56,7 +56,7 @@ def table_for(spec: PxTable, regions: list[str]) -> Table:
     dims: list[Dim] = []
     for name in spec.select:
         if name == spec.region:
-            dims.append(Dim(name, regions, [f"{r} Län" for r in regions]))
+            dims.append(Dim(name, list(regions), [f"{r} Län" for r in regions]))
         elif name == spec.time:
             dims.append(Dim(name, PERIODS, time=True))
         elif name == spec.age:

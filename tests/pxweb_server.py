@@ -178,11 +178,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(404, {"error": "not found"})
 
     def do_POST(self) -> None:  # noqa: N802
+        body = self._body()  # read it first, so a 429 leaves the connection reusable
         if not self._admit():
             return
         path = unquote(urlsplit(self.path).path)
         state = self.server.state
-        body = self._body()
         if path.startswith("/api/v2/tables/") and path.endswith("/data"):
             table = state.tables.get(path.split("/")[4])
             if table is None:

@@ -170,3 +170,83 @@ def test_dim_region_from_the_recorded_municipality_list(urls: dict[str, str], wa
         " and county_code in (select region_code from dim_region where region_level = 'county')",
     )
     assert counties == [(21,)]
+
+
+def test_pxweb_values_population_and_rates_equal_what_the_servers_served(
+    urls: dict[str, str], warehouse_dir: Path
+) -> None:
+    from tests.conftest import FOHM_REGIONS, SCB_REGIONS
+    from tests.pxweb_fixtures import PERIODS, population, share
+
+    assert run_pipeline(**urls).success
+    mart = warehouse_dir / "mart.duckdb"
+    rows = mart_rows(
+        mart,
+        "select region_code, period_start, period_end, sex, age_group, value, status"
+        " from fct_indicator_value where indicator_id = 'fohm_hbsc_mobbad_minst_1_gang_vecka'",
+    )
+    assert len(rows) == len(FOHM_REGIONS) * len(PERIODS) * 2 * 3
+    sex_code = {"male": "1", "female": "2"}
+    for region, start, end, sex, age, value, status in rows:
+        coords = {
+            "Region": region, "Kategori": "Alla", "Hur ofta": "Minst 1 gång/vecka",
+            "Ålder": age, "Kön": sex_code[sex], "År": f"{start}-{end}",
+        }  # fmt: skip
+        expected = share(coords)
+        if expected == "..":
+            assert (value, status) == (None, "not_available")
+        elif expected == "-":
+            assert (value, status) == (0.0, "magnitude_zero")
+        else:
+            assert (value, status) == (expected, "ok")
+    # CIs and n from the HLV measure dimension, pooled period kept
+    hlv = mart_rows(
+        mart,
+        "select value, ci_low, ci_high, n, period_start, period_end from fct_indicator_value"
+        " where indicator_id = 'fohm_hlv_nedsatt_psykiskt_valbefinnande' and region_code = '17'"
+        " and sex = 'total' and period_start = 2021",
+    )
+    expected = share(
+        {"Region": "17", "Psykisk hälsa": "Nedsatt psykiskt välbefinnande", "Kön": "00", "År": "2021-2022"}
+    )
+    assert hlv == [(expected, round(expected - 2.5, 1), round(expected + 2.5, 1), 400.0, 2021, 2022)]
+    # population: one row per region × year × age 0-24 × sex (+ total)
+    pop = dict(
+        ((r, y, a, s), p)
+        for r, y, a, s, p in mart_rows(
+            mart, "select region_code, year, age, sex, population from fct_population"
+        )
+    )
+    assert len(pop) == len(SCB_REGIONS) * 3 * 25 * 3
+    coords = {"Region": "1780", "Alder": "7", "Kon": "2", "ContentsCode": "BE0101N1", "Tid": "2025"}
+    assert pop[("1780", 2025, 7, "female")] == population(coords)
+    assert pop[("1780", 2025, 7, "total")] == population(coords) + population({**coords, "Kon": "1"})
+    # rate per 1,000 children 0-20 for a count indicator
+    ((value, denominator, rate),) = mart_rows(
+        mart,
+        "select value, rate_population, rate_per_1000 from fct_indicator_value"
+        " where indicator_id = 'kolada_n33812' and region_code = '1780' and period_end = 2025 and sex = 'female'",
+    )
+    assert denominator == sum(pop[("1780", 2025, a, "female")] for a in range(21))
+    assert rate == round(1000 * value / denominator, 3)
+    indicator = mart_rows(
+        mart,
+        "select source, source_ref from dim_indicator where indicator_id = 'fohm_hbsc_mobbad_minst_1_gang_vecka'",
+    )
+    assert indicator == [("fohm", "A_Folkhalsodata/C_HBSC/Regionalt/Skolan/Mobbning/MobbningReg.px")]
+
+
+def test_unknown_pxweb_region_fails_before_publishing_naming_source_table_and_code(
+    urls: dict[str, str], pxweb_states, warehouse_dir: Path
+) -> None:
+    _, fohm = pxweb_states
+    spec_table = "A_Folkhalsodata/C_HBSC/Regionalt/Skolan/Mobbning/MobbningReg.px"
+    region = fohm.tables[spec_table].dims[0]
+    region.values.append("99")
+    region.labels.append("99 Okänt län")
+    result = run_pipeline(**urls)
+    assert not result.success
+    (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "region_codes_known"]
+    assert not evaluation.passed
+    assert f"fohm: table {spec_table} has region code '99'" in evaluation.description
+    assert not (warehouse_dir / "mart.duckdb").exists()
