@@ -225,13 +225,15 @@ def test_pxweb_values_population_and_rates_equal_what_the_servers_served(
     ((value, denominator, rate),) = mart_rows(
         mart,
         "select value, rate_population, rate_per_1000 from fct_indicator_value"
-        " where indicator_id = 'kolada_n33812' and region_code = '1780' and period_end = 2025 and sex = 'female'",
+        " where indicator_id = 'kolada_n33812' and region_code = '1780'"
+        " and period_end = 2025 and sex = 'female'",
     )
     assert denominator == sum(pop[("1780", 2025, a, "female")] for a in range(21))
     assert rate == round(1000 * value / denominator, 3)
     indicator = mart_rows(
         mart,
-        "select source, source_ref from dim_indicator where indicator_id = 'fohm_hbsc_mobbad_minst_1_gang_vecka'",
+        "select source, source_ref from dim_indicator"
+        " where indicator_id = 'fohm_hbsc_mobbad_minst_1_gang_vecka'",
     )
     assert indicator == [("fohm", "A_Folkhalsodata/C_HBSC/Regionalt/Skolan/Mobbning/MobbningReg.px")]
 

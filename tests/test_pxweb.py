@@ -139,7 +139,11 @@ def test_markers_are_null_plus_flag_and_dash_is_zero() -> None:
         (12.5, None), (None, ".."), (0.0, "-"), (None, "..."), (None, "."),
     ]  # fmt: skip
     v1 = {
-        "columns": [{"code": "Region", "type": "d"}, {"code": "Tid", "type": "t"}, {"code": "X", "type": "c"}],
+        "columns": [
+            {"code": "Region", "type": "d"},
+            {"code": "Tid", "type": "t"},
+            {"code": "X", "type": "c"},
+        ],
         "data": [
             {"key": ["17", "2020"], "values": [".."]},
             {"key": ["17", "2021"], "values": ["-"]},
