@@ -73,8 +73,8 @@ def load_catalog(path: Path = CATALOG_PATH) -> list[Indicator]:
     """Read and validate the catalogue."""
     with Path(path).open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != COLUMNS:
-            raise CatalogError(f"{path}: header must be {','.join(COLUMNS)}")
+        if tuple(reader.fieldnames or ()) not in (COLUMNS, COLUMNS[:-1]):
+            raise CatalogError(f"{path}: header must be {','.join(COLUMNS)} (rate_ages may be left out)")
         indicators: list[Indicator] = []
         seen: set[str] = set()
         for line_no, row in enumerate(reader, start=2):
@@ -98,7 +98,7 @@ def load_catalog(path: Path = CATALOG_PATH) -> list[Indicator]:
                     source_ref=row["source_ref"],
                     unit=row["unit"],
                     higher_is_better=_parse_bool(row["higher_is_better"] or "", where),
-                    rate_ages=_parse_ages(row["rate_ages"] or "", where),
+                    rate_ages=_parse_ages(row.get("rate_ages") or "", where),
                 )
             )
     return indicators

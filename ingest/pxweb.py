@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -173,12 +174,51 @@ def _chunks(values: Sequence[str], pieces: int) -> list[list[str]]:
     return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
 
-def split_selection(selection: dict[str, list[str]], max_cells: int) -> list[dict[str, list[str]]]:
-    """Split a selection (variable -> value codes) into the fewest calls under the limit."""
+def _grid_parts(selection: dict[str, list[str]], max_cells: int) -> list[dict[str, list[str]]]:
     names = list(selection)
     pieces = plan_split([len(selection[n]) for n in names], max_cells)
     per_dim = [_chunks(selection[n], m) for n, m in zip(names, pieces, strict=True)]
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*per_dim)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _grid_calls(sizes: tuple[int, ...], max_cells: int) -> int:
+    return math.prod(plan_split(sizes, max_cells))
+
+
+def split_selection(selection: dict[str, list[str]], max_cells: int) -> list[dict[str, list[str]]]:
+    """Split a selection (variable -> value codes) into the fewest calls under the limit.
+
+    First the best grid (``plan_split``); when that misses the lower bound
+    ceil(cells / max_cells), one cut of one variable into two blocks, each split on its own
+    grid, often reaches it (e.g. 945,360 cells at 10,000: grid 96 calls, cut 95).
+    """
+    sizes = tuple(len(v) for v in selection.values())
+    lower_bound = math.ceil(math.prod(sizes) / max_cells)
+    best, cut = _grid_calls(sizes, max_cells), None
+    for i, n in enumerate(sizes):
+        if best == lower_bound:
+            break
+        for a in range(1, n):
+            left = sizes[:i] + (a,) + sizes[i + 1 :]
+            right = sizes[:i] + (n - a,) + sizes[i + 1 :]
+            calls = _grid_calls(left, max_cells) + _grid_calls(right, max_cells)
+            if calls < best:
+                best, cut = calls, (i, a)
+                if best == lower_bound:
+                    break
+    if cut is None:
+        return _grid_parts(selection, max_cells)
+    name = list(selection)[cut[0]]
+    values = selection[name]
+    return _grid_parts({**selection, name: values[: cut[1]]}, max_cells) + _grid_parts(
+        {**selection, name: values[cut[1] :]}, max_cells
+    )
+
+
+def planned_calls(sizes: Sequence[int], max_cells: int) -> int:
+    """How many calls ``split_selection`` makes for a selection of these sizes."""
+    return len(split_selection({str(i): [str(j) for j in range(n)] for i, n in enumerate(sizes)}, max_cells))
 
 
 def count_cells(selection: dict[str, list[str]]) -> int:

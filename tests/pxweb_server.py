@@ -98,6 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
     # -- plumbing
     def _send(self, status: int, body: Any, cells: int = 0, headers: dict | None = None) -> None:
         payload = json.dumps(body, ensure_ascii=False).encode()
+        with self.server.state.lock:  # logged before the client can see the answer
+            self.server.state.log.append((self.command, self.path, status, cells))
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
@@ -105,8 +107,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(payload)
-        with self.server.state.lock:
-            self.server.state.log.append((self.command, self.path, status, cells))
 
     def _admit(self) -> bool:
         """Count the call against the window; answer 429 when over the limit."""
@@ -143,11 +143,15 @@ class _Handler(BaseHTTPRequestHandler):
                 200,
                 {
                     "apiVersion": "2.0.0",
+                    "defaultLanguage": "sv",
                     "maxDataCells": state.max_cells,
                     "maxCallsPerTimeWindow": state.max_calls,
                     "timeWindow": int(state.window),
                 },
             )
+        if path == "/api/v2/tables":
+            ids = [{"id": t} for t in state.tables]
+            return self._send(200, {"tables": ids, "page": {"totalElements": len(ids)}})
         if path.startswith("/api/v2/tables/") and path.endswith("/metadata"):
             table = state.tables.get(path.split("/")[4])
             if table is None:

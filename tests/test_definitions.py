@@ -68,12 +68,16 @@ def test_runner_exits_non_zero_naming_the_failing_request(tmp_path: Path) -> Non
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     config = tmp_path / "run.json"
-    config.write_text('{"resources": {"kolada_api": {"config": {"retries": 0}}}}')
+    config.write_text(
+        '{"resources": {"kolada_api": {"config": {"retries": 0}}, "pxweb": {"config": {"retries": 0}}}}'
+    )
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
         "BARNHALSA_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
         "KOLADA_BASE_URL": "http://127.0.0.1:9/v3/",
+        "SCB_BASE_URL": "http://127.0.0.1:9/api/v2/",
+        "FOHM_BASE_URL": "http://127.0.0.1:9/fohm/api/v1/sv/",
     }
     proc = subprocess.run(
         [sys.executable, "-m", "orchestration.run", "refresh_mart", "-c", str(config)],
@@ -85,7 +89,10 @@ def test_runner_exits_non_zero_naming_the_failing_request(tmp_path: Path) -> Non
     )
     assert proc.returncode == 1
     assert "refresh_mart: run" in proc.stderr and "FAILED" in proc.stderr
-    assert (
-        "kolada_raw: ingest.http.SourceError: kolada: GET http://127.0.0.1:9/v3/municipality" in proc.stderr
+    assert "landing__kolada: ingest.http.SourceError: kolada: GET http://127.0.0.1:9/v3/municipality" in (
+        proc.stderr
+    )
+    assert "landing__scb_population: ingest.http.SourceError: scb: GET http://127.0.0.1:9/api/v2/config" in (
+        proc.stderr
     )
     assert not (tmp_path / "warehouse" / "mart.duckdb").exists()

@@ -67,8 +67,9 @@ def test_split_selection_covers_every_cell_once_under_the_limit() -> None:
     cells = [c for p in parts for c in itertools.product(*p.values())]
     assert all(math.prod(len(v) for v in p.values()) <= 10_000 for p in parts)
     assert len(cells) == len(set(cells)) == 312 * 25 * 2 * 57
-    lower_bound = math.ceil(312 * 25 * 2 * 57 / 10_000)  # 89; no grid of these sizes reaches it
-    assert len(parts) == lower_bound + 1
+    lower_bound = math.ceil(312 * 25 * 2 * 57 / 10_000)  # 89: no grid reaches it, one cut does
+    assert len(parts) == lower_bound
+    assert math.prod(plan_split([312, 25, 2, 57], 10_000)) == lower_bound + 1
 
 
 # --------------------------------------------------------------------------- parsing real bodies
