@@ -9,7 +9,7 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run rebuild test lint dev bench serve-kolada
+.PHONY: install run rebuild test lint dev bench serve
 
 install:  ## uv (if missing) and the locked environment in .venv
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -28,8 +28,9 @@ test: install  ## lint and the test suite (no network)
 dev: install  ## the Dagster UI on http://127.0.0.1:3000
 	$(RUN) dagster dev -w workspace.yaml
 
-bench: install  ## benchmark the main job against a local Kolada-shaped server
+bench: install  ## benchmarks against local sources: the main job, and SCB splitting and pacing
 	$(RUN) python bench/kolada_pipeline.py
+	$(RUN) python bench/scb_pxweb.py
 
-serve-kolada: install  ## a local Kolada-shaped server on port 8765 (synthetic values)
-	$(RUN) python -m tests.kolada_server --port 8765
+serve: install  ## local Kolada, SCB and Folkhälsodata servers on ports 8765-8767 (synthetic values)
+	$(RUN) python -m tests.local_sources --port 8765 $(SERVE_ARGS)

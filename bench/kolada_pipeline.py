@@ -1,7 +1,8 @@
-"""Benchmark the main job against a local Kolada-shaped server; prints figures, asserts nothing.
+"""Benchmark the main job against local sources; prints figures, asserts nothing.
 
-All regions (the recorded Kolada municipality list when ../shared/recordings is present,
-otherwise 312 generated ids), the catalogue's KPIs, 15 years. The job runs as a user runs
+Kolada: all regions (the recorded Kolada municipality list when ../shared/recordings is
+present, otherwise 312 generated ids), the catalogue's KPIs, 15 years; SCB and Folkhälsodata
+(tests/local_sources.py) for the same regions. The job runs as a user runs
 it (``dagster job execute`` in a fresh process), once on the in-process executor the project
 uses and once on Dagster's default multiprocess executor.
 
@@ -11,13 +12,11 @@ uses and once on Dagster's default multiprocess executor.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -26,27 +25,13 @@ sys.path.insert(0, str(ROOT))
 
 from ingest.catalog import source_refs  # noqa: E402
 from ingest.kolada import minimum_requests  # noqa: E402
-from tests.kolada_server import KoladaServer, synthetic_data  # noqa: E402
+from tests.local_sources import all_regions, build, serve  # noqa: E402
 
-RECORDED_REGIONS = ROOT.parent / "shared" / "recordings" / "kolada" / "rkolada_v3_municipality_list.csv"
-STAGES = {"kolada_raw": "ingest", "barnhalsa_dbt": "dbt", "published_mart": "publish"}
+STAGES = {"dbt": ("barnhalsa_dbt",), "publish": ("published_mart",)}  # the rest is ingest
 
 
-def regions() -> tuple[list[dict], str]:
-    if RECORDED_REGIONS.exists():
-        with RECORDED_REGIONS.open(encoding="utf-8") as handle:
-            rows = [{"id": r["id"], "title": r["title"], "type": r["type"]} for r in csv.DictReader(handle)]
-        return rows, "recorded Kolada municipality list"
-    counties = [
-        f"{c:02d}" for c in (1, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 17, 18, 19, 20, 21, 22, 23, 24, 25)
-    ]
-    rows = [{"id": "0000", "title": "Riket", "type": "L"}]
-    rows += [{"id": f"00{c}", "title": f"Region {c}", "type": "L"} for c in counties]
-    rows += [
-        {"id": f"{counties[i % 21]}{80 + i // 21:02d}", "title": f"Kommun {i}", "type": "K"}
-        for i in range(290)
-    ]
-    return rows, "generated ids (recordings absent)"
+def stage_of(step: str) -> str:
+    return next((stage for stage, steps in STAGES.items() if step in steps), "ingest")
 
 
 def run_job(command: list[str], env: dict[str, str], config: dict) -> float:
@@ -78,9 +63,7 @@ def step_seconds(dagster_home: Path) -> tuple[dict[str, float], dict]:
     seconds = {s.step_key: (s.end_time or 0) - (s.start_time or 0) for s in stats}
     run_stats = instance.get_run_stats(run.run_id)
     seconds["__run__"] = (run_stats.end_time or 0) - (run_stats.start_time or 0)
-    run_stats = instance.get_run_stats(run.run_id)
-    seconds["__run__"] = (run_stats.end_time or 0) - (run_stats.start_time or 0)
-    event = instance.get_latest_materialization_event(AssetKey(["kolada", "kolada_values"]))
+    event = instance.get_latest_materialization_event(AssetKey(["landing", "kolada"]))
     meta = {k: v.value for k, v in event.asset_materialization.metadata.items()}
     return seconds, meta
 
@@ -94,10 +77,14 @@ def main() -> None:
 
     kpis = source_refs("kolada")
     year_list = list(range(args.last_year - args.years + 1, args.last_year + 1))
-    region_rows, region_origin = regions()
-    data = synthetic_data(kpis, year_list, region_rows)
-    server = KoladaServer(data)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    region_rows, region_origin = all_regions()
+    sources = build(region_rows, year_list, [str(y) for y in year_list])
+    with serve(sources):
+        bench(args, sources, kpis, year_list, region_rows, region_origin)
+
+
+def bench(args: argparse.Namespace, sources, kpis, year_list, region_rows, region_origin) -> None:
+    server, data = sources.kolada, sources.kolada.data
     print(
         f"Local Kolada server: {len(region_rows)} regions ({region_origin}), {len(kpis)} KPIs,"
         f" {len(year_list)} years, {len(data.objects):,} data objects"
@@ -123,7 +110,7 @@ def main() -> None:
                 **os.environ,
                 "DAGSTER_HOME": str(home),
                 "BARNHALSA_WAREHOUSE_DIR": str(Path(tmp) / "warehouse"),
-                "KOLADA_BASE_URL": server.base_url,
+                **sources.env,
                 "GX_ANALYTICS_ENABLED": "false",
             }
             config = {
@@ -137,9 +124,13 @@ def main() -> None:
     wall, steps, meta, http_requests = results["make run"]
     print("\nMain job as `make run` runs it (python -m orchestration.run, in-process executor)")
     print(f"  wall time            {wall:7.1f} s")
-    for step, stage in STAGES.items():
-        print(f"  {stage:<20} {steps.get(step, float('nan')):7.1f} s")
-    in_steps = sum(v for k, v in steps.items() if k in STAGES)
+    stage_seconds = {"ingest": 0.0, "dbt": 0.0, "publish": 0.0}
+    for step, seconds in steps.items():
+        if not step.startswith("__"):
+            stage_seconds[stage_of(step)] += seconds
+    for stage, seconds in stage_seconds.items():
+        print(f"  {stage:<20} {seconds:7.1f} s")
+    in_steps = sum(stage_seconds.values())
     overhead = wall - in_steps
     outside_run = wall - steps["__run__"]
     print(f"  orchestration        {overhead:7.1f} s  ({overhead / wall:.0%} of wall), of which")
@@ -147,7 +138,7 @@ def main() -> None:
     print(f"    run bookkeeping between steps        {steps['__run__'] - in_steps:5.1f} s")
     objects = len(data.objects)
     minimum = minimum_requests(len(kpis), len(year_list), objects) + 1 + 1  # + /municipality + /kpi
-    print("\nRequests")
+    print("\nKolada requests")
     print(
         f"  made                 {http_requests:7d}  (pages {meta.get('pages')}, "
         f"data queries {meta.get('data_queries')})"
@@ -160,10 +151,9 @@ def main() -> None:
         print("\nExecutor comparison: `dagster job execute`, same job, same data")
         for name in ("cli in-process", "cli multiprocess"):
             run_wall, run_steps, _, _ = results[name]
-            in_steps = sum(v for k, v in run_steps.items() if k in STAGES)
+            in_steps = sum(v for k, v in run_steps.items() if not k.startswith("__"))
             print(f"  {name:<20} {run_wall:7.1f} s  (steps {in_steps:.1f} s)")
         print("  The multiprocess executor starts a process per step, re-importing the code location.")
-    server.shutdown()
 
 
 if __name__ == "__main__":

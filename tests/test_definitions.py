@@ -96,3 +96,42 @@ def test_runner_exits_non_zero_naming_the_failing_request(tmp_path: Path) -> Non
         proc.stderr
     )
     assert not (tmp_path / "warehouse" / "mart.duckdb").exists()
+
+
+def test_runner_publishes_from_the_local_sources_through_429s(tmp_path: Path) -> None:
+    """What README's offline `make run` does: the runner against tests.local_sources."""
+    import duckdb
+
+    from tests.kolada_server import SMALL_REGIONS
+    from tests.local_sources import build, serve
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    config = tmp_path / "run.json"
+    config.write_text('{"resources": {"kolada_api": {"config": {"years": 2, "last_year": 2026}}}}')
+    sources = build(list(SMALL_REGIONS), [2025, 2026], ["2025", "2026"])
+    sources.kolada.fault("429", match="/data/", times=2, retry_after="1")
+    with serve(sources):
+        env = {
+            **os.environ,
+            **sources.env,
+            "DAGSTER_HOME": str(home),
+            "BARNHALSA_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+        }
+        proc = subprocess.run(
+            [sys.executable, "-m", "orchestration.run", "refresh_mart", "-c", str(config)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "refresh_mart: run" in proc.stderr and "succeeded" in proc.stderr
+    assert sum(1 for path, status in sources.kolada.log if status == 429) == 2
+    with duckdb.connect(str(tmp_path / "warehouse" / "mart.duckdb"), read_only=True) as con:
+        counts = dict(con.execute("select source, count(*) from fct_indicator_value group by 1").fetchall())
+        regions = con.execute("select count(distinct region_code) from fct_population").fetchone()[0]
+    assert set(counts) == {"kolada", "fohm"} and all(counts.values())
+    assert regions == len(SMALL_REGIONS)

@@ -221,6 +221,14 @@ def test_pxweb_values_population_and_rates_equal_what_the_servers_served(
     coords = {"Region": "1780", "Alder": "7", "Kon": "2", "ContentsCode": "BE0101N1", "Tid": "2025"}
     assert pop[("1780", 2025, 7, "female")] == population(coords)
     assert pop[("1780", 2025, 7, "total")] == population(coords) + population({**coords, "Kon": "1"})
+    lineage = mart_rows(
+        mart,
+        "select sex, status, source, source_ref, request_url, length(body_sha256) from fct_population"
+        " where region_code = '1780' and year = 2025 and age = 7 order by sex",
+    )
+    assert [row[:4] for row in lineage] == [(s, "ok", "scb", "TAB638") for s in ("female", "male", "total")]
+    assert all(url.startswith(urls["scb_url"] + "tables/TAB638/data") for *_, url, _ in lineage)
+    assert {digest for *_, digest in lineage} == {64}  # one call carried both sexes
     # rate per 1,000 children 0-20 for a count indicator
     ((value, denominator, rate),) = mart_rows(
         mart,

@@ -4,5 +4,10 @@ select
     age,
     sex,
     population,
-    fetched_at
+    status,
+    'scb' as source,
+    source_ref,
+    fetched_at,
+    request_url,
+    body_sha256
 from {{ ref('int_population') }}
