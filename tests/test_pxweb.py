@@ -220,6 +220,31 @@ def test_pacing_keeps_under_the_window_without_429() -> None:
     assert elapsed >= 2.0  # 12 calls at 5 per second need two full windows
 
 
+def test_parallel_clients_on_one_host_share_its_window() -> None:
+    """Two tables fetched at once (as parallel assets do) still stay within the host's limit."""
+    import threading
+
+    state = PxServerState(max_cells=20, max_calls=6, window=1.0)
+    state.add(small_table(n_regions=10, n_years=5))  # 100 cells -> 5 data calls per fetch
+    with serve(state) as server:
+        clients = [client(server.v2_url, V2) for _ in range(2)]
+
+        def fetch(c: PxWebClient) -> None:
+            meta, _, _ = c.metadata("TAB1")
+            list(c.data("TAB1", {v.code: v.values for v in meta.variables}))
+
+        threads = [threading.Thread(target=fetch, args=(c,)) for c in clients]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
+    assert state.throttled == 0
+    assert state.data_calls == 10
+    assert elapsed >= 2.0  # 14 calls at 6 per second need two full windows
+
+
 def test_429_is_honoured_and_retried(tmp_path: Path) -> None:
     state = PxServerState(max_cells=1000, max_calls=1000)
     state.add(small_table(n_regions=3, n_years=2))
