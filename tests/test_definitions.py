@@ -63,29 +63,38 @@ def test_workspace_yaml_loads_the_code_location(tmp_path: Path) -> None:
     assert "barnhalsa" in proc.stdout + proc.stderr
 
 
-def test_runner_exits_non_zero_naming_the_failing_request(tmp_path: Path) -> None:
+def run_refresh_mart(tmp_path: Path, config: str, urls: dict[str, str]) -> subprocess.CompletedProcess:
+    """`make run`'s command in a fresh process, with its own Dagster home and warehouse."""
     home = tmp_path / "home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    config = tmp_path / "run.json"
-    config.write_text(
-        '{"resources": {"kolada_api": {"config": {"retries": 0}}, "pxweb": {"config": {"retries": 0}}}}'
-    )
+    config_file = tmp_path / "run.json"
+    config_file.write_text(config)
     env = {
         **os.environ,
+        **urls,
         "DAGSTER_HOME": str(home),
         "BARNHALSA_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
-        "KOLADA_BASE_URL": "http://127.0.0.1:9/v3/",
-        "SCB_BASE_URL": "http://127.0.0.1:9/api/v2/",
-        "FOHM_BASE_URL": "http://127.0.0.1:9/fohm/api/v1/sv/",
     }
-    proc = subprocess.run(
-        [sys.executable, "-m", "orchestration.run", "refresh_mart", "-c", str(config)],
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.run", "refresh_mart", "-c", str(config_file)],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
+    )
+
+
+def test_runner_exits_non_zero_naming_the_failing_request(tmp_path: Path) -> None:
+    proc = run_refresh_mart(
+        tmp_path,
+        '{"resources": {"kolada_api": {"config": {"retries": 0}}, "pxweb": {"config": {"retries": 0}}}}',
+        {
+            "KOLADA_BASE_URL": "http://127.0.0.1:9/v3/",
+            "SCB_BASE_URL": "http://127.0.0.1:9/api/v2/",
+            "FOHM_BASE_URL": "http://127.0.0.1:9/fohm/api/v1/sv/",
+        },
     )
     assert proc.returncode == 1
     assert "refresh_mart: run" in proc.stderr and "FAILED" in proc.stderr
@@ -105,28 +114,11 @@ def test_runner_publishes_from_the_local_sources_through_429s(tmp_path: Path) ->
     from tests.kolada_server import SMALL_REGIONS
     from tests.local_sources import build, serve
 
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    config = tmp_path / "run.json"
-    config.write_text('{"resources": {"kolada_api": {"config": {"years": 2, "last_year": 2026}}}}')
     sources = build(list(SMALL_REGIONS), [2025, 2026], ["2025", "2026"])
     sources.kolada.fault("429", match="/data/", times=2, retry_after="1")
     with serve(sources):
-        env = {
-            **os.environ,
-            **sources.env,
-            "DAGSTER_HOME": str(home),
-            "BARNHALSA_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
-        }
-        proc = subprocess.run(
-            [sys.executable, "-m", "orchestration.run", "refresh_mart", "-c", str(config)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        config = '{"resources": {"kolada_api": {"config": {"years": 2, "last_year": 2026}}}}'
+        proc = run_refresh_mart(tmp_path, config, sources.env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "refresh_mart: run" in proc.stderr and "succeeded" in proc.stderr
     assert sum(1 for path, status in sources.kolada.log if status == 429) == 2
