@@ -105,7 +105,8 @@ def bench(args: argparse.Namespace, sources, kpis, year_list, region_rows, regio
         with tempfile.TemporaryDirectory(prefix="barnhalsa-bench-") as tmp:
             home = Path(tmp) / "dagster_home"
             home.mkdir()
-            (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+            # the project's instance settings: one step at a time per pool
+            (home / "dagster.yaml").write_text((ROOT / "dagster_home" / "dagster.yaml").read_text())
             env = {
                 **os.environ,
                 "DAGSTER_HOME": str(home),

@@ -94,6 +94,7 @@ def kolada_landing(
 
 @multi_asset(
     name="kolada_raw",
+    pool="build_db",  # one writer of build.duckdb at a time, also on a multiprocess executor
     specs=[
         AssetSpec(
             ["kolada", table],

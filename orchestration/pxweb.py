@@ -99,6 +99,7 @@ LANDING_ASSETS = [landing_asset(spec) for spec in TABLES]
 
 @multi_asset(
     name="pxweb_raw",
+    pool="build_db",  # one writer of build.duckdb at a time, also on a multiprocess executor
     specs=[
         AssetSpec(
             ["pxweb", "pxweb_values"],

@@ -30,6 +30,9 @@ def test_asset_graph_runs_from_kolada_through_dbt_to_the_published_mart() -> Non
     # dbt sources are wired to the ingest assets, marts to the publish step
     staging = graph.get(AssetKey("stg_kolada__values"))
     assert AssetKey(["kolada", "kolada_values"]) in staging.parent_keys
+    for key in graph.get_all_asset_keys():  # no dbt source left dangling on an asset nobody makes
+        for parent in graph.get(key).parent_keys:
+            assert graph.get(parent).is_materializable, f"{key} reads {parent}, which no step makes"
     published = graph.get(AssetKey("published_mart"))
     assert AssetKey(["mart", "fct_indicator_value"]) in published.parent_keys
     # dbt tests are asset checks
