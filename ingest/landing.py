@@ -3,7 +3,8 @@
 Layout under the landing root::
 
     <root>/<source>/<batch_id>/manifest.jsonl     one JSON line per body
-    <root>/<source>/<batch_id>/bodies/<n>.json    the body, byte for byte
+    <root>/<source>/<batch_id>/bodies/<n>.json    the body, byte for byte (a dropped file keeps
+                                                  its own suffix: .csv, .xlsx, .yml)
 
 A batch is written into ``<batch_id>.partial`` and renamed when the fetch finished,
 so a failed fetch never replaces the last complete batch. The mart is rebuilt from
@@ -65,9 +66,10 @@ class Batch:
         status: int,
         body: bytes,
         fetched_at: datetime,
+        suffix: str = ".json",
     ) -> LandedBody:
         self._seq += 1
-        name = f"bodies/{self._seq:06d}.json"
+        name = f"bodies/{self._seq:06d}{suffix}"
         (self.dir / name).write_bytes(body)
         record = LandedBody(
             seq=self._seq,

@@ -12,14 +12,25 @@ from orchestration.publish import published_mart
 from orchestration.pxweb import LANDING_ASSETS, pxweb_raw
 from orchestration.resources import KoladaResource, PxWebResource, WarehouseResource
 from orchestration.schedules import monthly_refresh, rebuild_mart, refresh_mart
+from orchestration.surveys import refresh_surveys, survey_drop_sensor, survey_landing, survey_raw
 
-ASSETS = [kolada_landing, *LANDING_ASSETS, kolada_raw, pxweb_raw, barnhalsa_dbt, published_mart]
+ASSETS = [
+    kolada_landing,
+    *LANDING_ASSETS,
+    survey_landing,
+    kolada_raw,
+    pxweb_raw,
+    survey_raw,
+    barnhalsa_dbt,
+    published_mart,
+]
 
 defs = Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
-    jobs=[refresh_mart, rebuild_mart],
+    jobs=[refresh_mart, rebuild_mart, refresh_surveys],
     schedules=[monthly_refresh],
+    sensors=[survey_drop_sensor],
     resources={
         "kolada_api": KoladaResource(),
         "pxweb": PxWebResource(),

@@ -37,6 +37,11 @@ class WarehouseResource(ConfigurableResource):
     def mart_db(self) -> Path:
         return self.root / "mart.duckdb"
 
+    @property
+    def surveys_dir(self) -> Path:
+        """The drop folder for regional survey result files and their specs."""
+        return self.root / "surveys"
+
 
 class KoladaResource(ConfigurableResource):
     """Kolada v3 access. Empty ``base_url`` means ``KOLADA_BASE_URL`` or the live API."""

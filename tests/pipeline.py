@@ -18,13 +18,15 @@ def run_pipeline(
     scb_url: str = DEAD_URL,
     fohm_url: str = DEAD_URL,
     from_landing: bool = False,
+    selection: AssetSelection | None = None,
     years: int = 3,
     last_year: int = 2026,
     **kolada_options: Any,
 ) -> ExecuteInProcessResult:
     """Materialise every asset (fetch, load, dbt build, checks, publish) as the main job does.
 
-    ``from_landing`` leaves the landing (fetch) assets out, as the rebuild_mart job does.
+    ``from_landing`` leaves the landing (fetch) assets out, as the rebuild_mart job does;
+    ``selection`` runs a job's selection instead of every asset.
     """
     resources = {
         **defs.resources,
@@ -39,7 +41,7 @@ def run_pipeline(
         ),
         "warehouse": WarehouseResource(),
     }
-    selection = AssetSelection.all()
+    selection = selection or AssetSelection.all()
     if from_landing:
         selection = selection - AssetSelection.key_prefixes("landing")
     return materialize([*ASSETS, *CHECKS], resources=resources, selection=selection, raise_on_error=False)

@@ -39,3 +39,19 @@ def replace_raw_table(
             )
             (count,) = con.execute(f"select count(*) from {RAW_SCHEMA}.{table}").fetchone()
     return int(count)
+
+
+def read_raw_table(db_path: Path, table: str) -> list[dict[str, Any]]:
+    """Every row of ``raw.<table>`` as dicts, read-only; empty when the table is not there yet."""
+    if not db_path.exists():
+        return []
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+            [RAW_SCHEMA, table],
+        ).fetchone()[0]
+        if not exists:
+            return []
+        cursor = con.execute(f'select * from {RAW_SCHEMA}."{table}"')
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

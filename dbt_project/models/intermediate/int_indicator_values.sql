@@ -53,3 +53,5 @@ pxweb as (
 select * from kolada
 union all
 select * from pxweb
+union all
+select * from {{ ref('int_survey_values') }}

@@ -1,3 +1,4 @@
+-- The catalogue, and the indicators the dropped survey specs declare.
 select
     indicator_id,
     title,
@@ -8,3 +9,14 @@ select
     higher_is_better,
     rate_ages
 from {{ ref('indicators') }}
+union all
+select
+    indicator_id,
+    title,
+    protective_factor,
+    source,
+    source_ref,
+    unit,
+    higher_is_better,
+    cast(null as varchar) as rate_ages
+from {{ ref('stg_survey__indicators') }}

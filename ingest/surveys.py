@@ -1,0 +1,728 @@
+"""Regional youth-survey result files: a declarative spec beside each file, validated whole.
+
+An analyst drops a result file (CSV or XLSX) and a spec (``<name>.yml``) into the drop folder.
+The spec says which column holds what and how the file's codes map to the mart's. Every row
+is checked before anything is loaded; one bad row rejects the whole file, and every problem is
+reported with file, row, column and reason. Only aggregated results are accepted: a file that
+looks like microdata (one row per respondent) is rejected.
+
+Suppression of small groups is a rule of the mart (dbt, ``int_survey_values``); this module
+only checks that a spec's thresholds are not below the defaults and passes them on.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from ingest.catalog import GROUPS
+from ingest.landing import CompleteBatch, LandedBody, Landing
+
+SOURCE_PREFIX = "survey:"
+SPEC_SUFFIXES = (".yml", ".yaml")
+MIN_RESPONDENTS = 10  # a cell resting on fewer respondents is suppressed
+MIN_RESPONSE_RATE = 50.0  # percent of those asked; below it the cell is suppressed
+LOW_PRECISION_BELOW = 30  # respondents; below it the cell is flagged low_precision
+ROLES_REQUIRED = ("region", "period", "sex", "question", "value", "n")
+ROLES_OPTIONAL = ("age", "n_asked", "ci_low", "ci_high")
+UNITS = {"percent": (0.0, 100.0), "mean": (None, None)}
+SEXES = ("total", "female", "male")
+ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "windows-1252": "cp1252", "cp1252": "cp1252"}
+RESPONDENT_ID = re.compile(
+    r"^(id|resp(ondent)?[ _-]?(id|nr)?|elev[ _-]?(id|nr)|person(nummer|nr)?|pnr|l(ö|o)pn(umme)?r|svarsid)$"
+)
+PERIOD = re.compile(r"^(?:(?:ht|vt)\s*)?(\d{4})(?:\s*[-/–]\s*(\d{2}|\d{4}))?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a survey file or spec."""
+
+    file: str
+    row: int | None
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.row}" if self.row is not None else "")
+        return f"{where}: {self.column + ': ' if self.column else ''}{self.reason}"
+
+
+class SurveyError(ValueError):
+    """A survey file or spec was rejected; nothing of it is loaded."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        files = sorted({p.file for p in self.problems})
+        lines = [str(p) for p in self.problems[:50]]
+        more = len(self.problems) - len(lines)
+        super().__init__(
+            f"survey: {len(self.problems)} problem(s) in {', '.join(files)}; nothing was loaded\n  "
+            + "\n  ".join(lines)
+            + (f"\n  ... and {more} more (see the .errors.csv report beside the spec)" if more > 0 else "")
+        )
+
+
+@dataclass(frozen=True)
+class SurveyIndicator:
+    indicator_id: str
+    question: str
+    title: str
+    protective_factor: str
+    unit: str
+    higher_is_better: bool | None
+
+
+@dataclass(frozen=True)
+class SurveySpec:
+    path: Path
+    name: str
+    title: str
+    file: Path
+    columns: dict[str, str]
+    sex_codes: dict[str, str]
+    age_codes: dict[str, str]
+    indicators: dict[str, SurveyIndicator]  # question text in the file -> indicator
+    encoding: str = "utf-8"
+    separator: str | None = None
+    decimal: str = "."
+    sheet: str | None = None
+    min_respondents: int = MIN_RESPONDENTS
+    min_response_rate: float = MIN_RESPONSE_RATE
+    low_precision_below: int = LOW_PRECISION_BELOW
+
+    @property
+    def source(self) -> str:
+        return SOURCE_PREFIX + self.name
+
+
+# --------------------------------------------------------------------------- regions
+
+
+@dataclass
+class RegionIndex:
+    """Region codes and names the mart knows ('00', '17', '1780'; 'Karlstad', 'Region Värmland')."""
+
+    codes: set[str] = field(default_factory=set)
+    names: dict[str, str | None] = field(default_factory=dict)  # normalised name -> code (None: ambiguous)
+
+    @classmethod
+    def from_kolada(cls, rows: Iterable[dict[str, Any]]) -> RegionIndex:
+        """From Kolada's region list (``municipality_id`` '0000' / '0017' / '1780', ``title``, ``type``)."""
+        index = cls()
+        exact: dict[str, str] = {}
+        kinds: dict[str, str] = {}
+        for row in rows:
+            kolada_id = str(row["municipality_id"])
+            code = kolada_id[2:] if len(kolada_id) == 4 and kolada_id.startswith("00") else kolada_id
+            index.codes.add(code)
+            exact[_fold(row["title"])] = code
+            kinds[code] = "country" if code == "00" else ("county" if len(code) == 2 else "municipality")
+            if code == "00":
+                for alias in ("sverige", "riket", "hela landet"):
+                    exact.setdefault(alias, code)
+        index.names.update(exact)
+        for title, code in exact.items():  # looser forms, unless two regions share one
+            for alias in _aliases(title, kinds[code]):
+                if alias in exact:
+                    continue
+                index.names[alias] = code if index.names.get(alias, code) == code else None
+        return index
+
+    def resolve(self, text: str) -> str | None:
+        """The region code of a code ('1780', '0017', '17') or a name; None when unknown."""
+        value = text.strip()
+        if value.isdigit():
+            if len(value) == 4 and value.startswith("00"):
+                value = value[2:]
+            if len(value) == 1:
+                value = "0" + value
+            return value if value in self.codes else None
+        return self.names.get(_fold(value))
+
+    def is_ambiguous(self, text: str) -> bool:
+        folded = _fold(text)
+        return folded in self.names and self.names[folded] is None
+
+
+def _fold(text: str) -> str:
+    return " ".join(str(text).lower().split())
+
+
+def _aliases(title: str, kind: str) -> list[str]:
+    """'region värmland' -> 'värmland', 'värmlands län'; 'karlstad' -> 'karlstads kommun'."""
+    if kind == "country":
+        return []
+    base = title.removeprefix("region ")
+    genitive = base if base.endswith("s") else base + "s"
+    if kind == "county":
+        return [base, f"{genitive} län", f"{base} län", f"region {base}"]
+    return [f"{genitive} kommun", f"{base} kommun"]
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def find_specs(drop_dir: Path) -> list[Path]:
+    """Every spec in the drop folder, in name order."""
+    if not drop_dir.is_dir():
+        return []
+    return sorted(p for p in drop_dir.iterdir() if p.is_file() and p.suffix in SPEC_SUFFIXES)
+
+
+def load_spec(path: Path, catalogue_ids: Iterable[str] = ()) -> SurveySpec:
+    """Read and check a spec; every problem is reported at once."""
+    where = path.name
+    problems: list[Problem] = []
+
+    def problem(column: str | None, reason: str) -> None:
+        problems.append(Problem(where, None, column, reason))
+
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise SurveyError([Problem(where, None, None, f"not a readable YAML spec: {exc}")]) from exc
+    if not isinstance(raw, dict):
+        raise SurveyError([Problem(where, None, None, "a spec is a YAML mapping (see README)")])
+    name = str(raw.get("survey") or "")
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        problem("survey", f"survey name {name!r} must be lowercase letters, digits and _")
+    file = path.parent / str(raw.get("file") or "")
+    if not raw.get("file") or not file.is_file():
+        problem("file", f"result file {raw.get('file')!r} is not beside the spec")
+    elif file.suffix.lower() not in (".csv", ".txt", ".xlsx"):
+        problem("file", f"{file.name}: only .csv (or .txt) and .xlsx files are read")
+    columns = raw.get("columns") or {}
+    for role in ROLES_REQUIRED:
+        if not columns.get(role):
+            problem("columns", f"columns.{role} is required (the header of the file's {role} column)")
+    for role in columns:
+        if role not in ROLES_REQUIRED + ROLES_OPTIONAL:
+            problem(
+                "columns", f"unknown role columns.{role}; use {', '.join(ROLES_REQUIRED + ROLES_OPTIONAL)}"
+            )
+    codes = raw.get("codes") or {}
+    sex_codes = {str(k): str(v) for k, v in (codes.get("sex") or {}).items()}
+    if not sex_codes:
+        problem("codes", "codes.sex maps the file's sex codes to total, female, male")
+    for code, sex in sex_codes.items():
+        if sex not in SEXES:
+            problem("codes", f"codes.sex: {code!r} -> {sex!r}; the mart's sexes are total, female, male")
+    age_codes = {str(k): str(v) for k, v in (codes.get("age") or {}).items()}
+    encoding = str(raw.get("encoding") or "utf-8").lower()
+    if encoding not in ENCODINGS:
+        problem("encoding", f"encoding {encoding!r}: use utf-8 or windows-1252")
+    decimal = str(raw.get("decimal") or ".")
+    if decimal not in (".", ","):
+        problem("decimal", f"decimal {decimal!r}: use '.' or ','")
+    separator = raw.get("separator")
+    if separator is not None and str(separator) not in (";", ",", "\t"):
+        problem("separator", f"separator {separator!r}: use ';', ',' or a tab")
+    indicators = _indicators(raw.get("indicators"), set(catalogue_ids), problem)
+    thresholds = _thresholds(raw.get("suppression") or {}, problem)
+    if problems:
+        raise SurveyError(problems)
+    return SurveySpec(
+        path=path,
+        name=name,
+        title=str(raw.get("title") or name),
+        file=file,
+        columns={k: str(v) for k, v in columns.items()},
+        sex_codes=sex_codes,
+        age_codes=age_codes,
+        indicators=indicators,
+        encoding=encoding,
+        separator=str(separator) if separator is not None else None,
+        decimal=decimal,
+        sheet=str(raw["sheet"]) if raw.get("sheet") else None,
+        **thresholds,
+    )
+
+
+def _indicators(entries: Any, catalogue_ids: set[str], problem) -> dict[str, SurveyIndicator]:
+    if not isinstance(entries, list) or not entries:
+        problem("indicators", "indicators: a list of {id, question, title, protective_factor, unit, ...}")
+        return {}
+    out: dict[str, SurveyIndicator] = {}
+    ids: set[str] = set()
+    for i, entry in enumerate(entries, start=1):
+        label = f"indicators[{i}]"
+        if not isinstance(entry, dict):
+            problem("indicators", f"{label} is not a mapping")
+            continue
+        missing = [k for k in ("id", "question", "title", "protective_factor", "unit") if not entry.get(k)]
+        if missing:
+            problem("indicators", f"{label} lacks {', '.join(missing)}")
+            continue
+        indicator_id = str(entry["id"])
+        if indicator_id in ids or indicator_id in catalogue_ids:
+            problem("indicators", f"{label}: indicator id {indicator_id!r} is already used")
+        if entry["protective_factor"] not in GROUPS:
+            problem(
+                "indicators",
+                f"{label}: unknown protective_factor {entry['protective_factor']!r};"
+                f" use one of {', '.join(GROUPS)}",
+            )
+        if entry["unit"] not in UNITS:
+            problem("indicators", f"{label}: unit {entry['unit']!r}; use {' or '.join(UNITS)}")
+        better = entry.get("higher_is_better")
+        if better not in (True, False, None):
+            problem("indicators", f"{label}: higher_is_better must be true, false or left out")
+        ids.add(indicator_id)
+        out[str(entry["question"])] = SurveyIndicator(
+            indicator_id,
+            str(entry["question"]),
+            str(entry["title"]),
+            str(entry["protective_factor"]),
+            str(entry["unit"]),
+            better,
+        )
+    return out
+
+
+def _thresholds(raw: dict[str, Any], problem) -> dict[str, Any]:
+    """Per-survey thresholds: stricter than the defaults is fine, looser is not."""
+    values = {
+        "min_respondents": raw.get("min_respondents", MIN_RESPONDENTS),
+        "min_response_rate": raw.get("min_response_rate", MIN_RESPONSE_RATE),
+        "low_precision_below": raw.get("low_precision_below", LOW_PRECISION_BELOW),
+    }
+    floors = {
+        "min_respondents": MIN_RESPONDENTS,
+        "min_response_rate": MIN_RESPONSE_RATE,
+        "low_precision_below": LOW_PRECISION_BELOW,
+    }
+    for key, value in values.items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < floors[key]:
+            problem("suppression", f"suppression.{key} = {value!r}: it may not be below {floors[key]:g}")
+    return values
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def read_rows(spec: SurveySpec) -> tuple[list[str], list[tuple[int, dict[str, str]]], bytes]:
+    """The file's header and its rows (row number as a spreadsheet shows it), and its bytes."""
+    data = spec.file.read_bytes()
+    if spec.file.suffix.lower() == ".xlsx":
+        header, rows = _read_xlsx(spec, data)
+    else:
+        header, rows = _read_csv(spec, data)
+    records = [
+        (row_no, {name: cell for name, cell in zip(header, cells, strict=False) if name})
+        for row_no, cells in rows
+        if any(c.strip() for c in cells)
+    ]
+    return header, records, data
+
+
+def _read_csv(spec: SurveySpec, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    where = spec.file.name
+    try:
+        text = data.decode(ENCODINGS[spec.encoding])
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SurveyError(
+            [
+                Problem(
+                    where,
+                    line,
+                    None,
+                    f"wrong encoding: byte 0x{data[exc.start]:02x} is not {spec.encoding}"
+                    " (a file saved by Excel on Windows is often windows-1252: set encoding: windows-1252)",
+                )
+            ]
+        ) from exc
+    if spec.encoding != "utf-8" and re.search("Ã[\u0080-\u00bf¤¥¶]", text):
+        line = text[: re.search("Ã", text).start()].count("\n") + 1
+        raise SurveyError(
+            [
+                Problem(
+                    where,
+                    line,
+                    None,
+                    "wrong encoding: the text is UTF-8 read as windows-1252; set encoding: utf-8",
+                )
+            ]
+        )
+    first = text.split("\n", 1)[0]
+    separator = spec.separator or max((";", ",", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    rows = list(reader)
+    if not rows:
+        raise SurveyError([Problem(where, None, None, "the file is empty")])
+    return [h.strip() for h in rows[0]], [(i, r) for i, r in enumerate(rows[1:], start=2)]
+
+
+def _read_xlsx(spec: SurveySpec, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    from openpyxl import load_workbook
+
+    where = spec.file.name
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
+        raise SurveyError([Problem(where, None, None, f"not a readable XLSX file: {exc}")]) from exc
+    if spec.sheet and spec.sheet not in book.sheetnames:
+        raise SurveyError(
+            [Problem(where, None, None, f"no sheet {spec.sheet!r}; sheets: {', '.join(book.sheetnames)}")]
+        )
+    sheet = book[spec.sheet] if spec.sheet else book.worksheets[0]
+    rows = [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+    book.close()
+    if not rows:
+        raise SurveyError([Problem(where, None, None, "the sheet is empty")])
+    return [h.strip() for h in rows[0]], [(i, r) for i, r in enumerate(rows[1:], start=2)]
+
+
+def _cell_text(value: Any) -> str:
+    """An XLSX cell as the text a CSV would hold (numbers with '.' as decimal point)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def parse_period(text: str) -> tuple[int, int] | None:
+    """'2024' -> (2024, 2024); '2023-2024', '2023/24', 'ht 2023' -> start and end year."""
+    match = PERIOD.match(text.strip())
+    if not match:
+        return None
+    start = int(match.group(1))
+    end = match.group(2)
+    if end is None:
+        return start, start
+    end_year = int(end) if len(end) == 4 else (start // 100) * 100 + int(end)
+    return (start, end_year) if end_year >= start else None
+
+
+def _number(text: str, decimal: str, *, is_xlsx: bool) -> float | None:
+    """A number as the file writes it; None for an empty cell; ValueError for anything else.
+
+    With decimal comma a point is refused (it could be a thousands separator); an XLSX number
+    cell always reads with a point.
+    """
+    value = text.strip().replace("\u00a0", "").replace(" ", "")
+    if value == "":
+        return None
+    if "," in value:
+        if decimal != "," or "." in value:
+            raise ValueError(text)
+        value = value.replace(",", ".")
+    elif "." in value and decimal == "," and not is_xlsx:
+        raise ValueError(text)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
+class _Row:
+    """One row being checked: its cells by role, and the problems found in it."""
+
+    def __init__(self, spec: SurveySpec, row_no: int, cells: dict[str, str], problems: list[Problem]) -> None:
+        self.spec, self.row_no, self.cells, self.problems = spec, row_no, cells, problems
+        self.is_xlsx = spec.file.suffix.lower() == ".xlsx"
+
+    def text(self, role: str) -> str:
+        return self.cells.get(self.spec.columns[role], "").strip() if role in self.spec.columns else ""
+
+    def bad(self, role: str, reason: str) -> None:
+        self.problems.append(Problem(self.spec.file.name, self.row_no, self.spec.columns[role], reason))
+
+    def number(self, role: str) -> float | None:
+        try:
+            return _number(self.text(role), self.spec.decimal, is_xlsx=self.is_xlsx)
+        except ValueError:
+            sep = "decimal comma" if self.spec.decimal == "," else "decimal point"
+            self.bad(role, f"bad number {self.text(role)!r} (the spec says {sep})")
+            return None
+
+
+def validate(
+    spec: SurveySpec, header: list[str], rows: list[tuple[int, dict[str, str]]], regions: RegionIndex
+) -> list[dict[str, Any]]:
+    """Tidy rows of a survey file, or SurveyError listing every problem in it."""
+    where = spec.file.name
+    problems: list[Problem] = []
+    for name in header:
+        if RESPONDENT_ID.match(name.strip().lower()):
+            problems.append(
+                Problem(
+                    where,
+                    1,
+                    name,
+                    "looks like microdata (a column identifying respondents); only aggregated"
+                    " results (share and respondents per group) are accepted",
+                )
+            )
+    missing = [spec.columns[r] for r in ROLES_REQUIRED + ROLES_OPTIONAL if r in spec.columns]
+    missing = [c for c in missing if c not in header]
+    for column in missing:
+        problems.append(Problem(where, 1, column, f"missing column (the header has {', '.join(header)})"))
+    if problems:
+        raise SurveyError(problems)
+
+    col = spec.columns
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple, int] = {}
+    for row_no, cells in rows:
+        row = _Row(spec, row_no, cells, problems)
+        errors_before = len(problems)
+        region_text = row.text("region")
+        region = regions.resolve(region_text)
+        if region is None:
+            why = "ambiguous region name" if regions.is_ambiguous(region_text) else "unknown region"
+            row.bad("region", f"{why} {region_text!r} (use a code such as 1780 or a name such as Karlstad)")
+        period = parse_period(row.text("period"))
+        if period is None:
+            row.bad("period", f"bad period {row.text('period')!r} (use 2024, 2023-2024 or 2023/24)")
+        sex = spec.sex_codes.get(row.text("sex"))
+        if sex is None:
+            row.bad(
+                "sex", f"unknown sex code {row.text('sex')!r}; codes.sex maps {', '.join(spec.sex_codes)}"
+            )
+        indicator = spec.indicators.get(row.text("question"))
+        if indicator is None:
+            row.bad("question", f"question {row.text('question')!r} is not in the spec's indicators")
+        age_text = row.text("age")
+        age_group = spec.age_codes.get(age_text, age_text) if age_text else "total"
+        value, n, n_asked = row.number("value"), row.number("n"), row.number("n_asked")
+        ci_low, ci_high = row.number("ci_low"), row.number("ci_high")
+        if n is None and row.text("n") == "":
+            row.bad("n", "respondents (n) is required for every row")
+        elif n is not None and n < 0:
+            row.bad("n", f"n is negative ({n:g})")
+        elif n is not None and not n.is_integer():
+            row.bad("n", f"n is not a whole number ({n:g})")
+        if n_asked is not None and (n_asked < 0 or (n is not None and n_asked < n)):
+            row.bad("n_asked", f"n asked ({n_asked:g}) is negative or below n respondents")
+        out_of_range = False
+        if indicator is not None and value is not None:
+            low, high = UNITS[indicator.unit]
+            if (low is not None and value < low) or (high is not None and value > high):
+                row.bad("value", f"share {value:g} is outside 0–100")
+                out_of_range = True
+        if ci_low is not None and ci_high is not None and ci_low > ci_high:
+            row.bad("ci_low", f"CI low {ci_low:g} is above CI high {ci_high:g}")
+        elif value is not None and not out_of_range and (
+            (ci_low is not None and ci_low > value) or (ci_high is not None and ci_high < value)
+        ):
+            row.bad("value", f"value {value:g} lies outside its CI [{ci_low}, {ci_high}]")
+        if len(problems) > errors_before:
+            continue
+        key = (indicator.indicator_id, region, period, sex, age_group)
+        if key in seen:
+            row.bad("question", f"duplicate of row {seen[key]} (same question, region, period, sex and age)")
+            continue
+        seen[key] = row_no
+        out.append(
+            {
+                "indicator_id": indicator.indicator_id,
+                "region_code": region,
+                "period_label": row.text("period"),
+                "period_start": period[0],
+                "period_end": period[1],
+                "sex": sex,
+                "age_group": age_group,
+                "value": value,
+                "ci_low": ci_low,
+                "ci_high": ci_high,
+                "n": n,
+                "n_asked": n_asked,
+                "file_row": row_no,
+            }
+        )
+    single = sum(1 for r in out if r["n"] is not None and r["n"] <= 1)
+    if out and single * 2 >= len(out):
+        problems.append(
+            Problem(
+                where,
+                None,
+                col["n"],
+                f"looks like microdata: {single} of {len(out)} rows rest on at most one respondent;"
+                " only aggregated results are accepted",
+            )
+        )
+    if problems:
+        raise SurveyError(problems)
+    return out
+
+
+# --------------------------------------------------------------------------- a whole survey
+
+
+@dataclass(frozen=True)
+class ParsedSurvey:
+    spec: SurveySpec
+    rows: list[dict[str, Any]]
+    file_sha256: str
+    spec_sha256: str
+
+
+def parse_survey(spec_path: Path, regions: RegionIndex, catalogue_ids: Iterable[str] = ()) -> ParsedSurvey:
+    """Read, check and tidy one survey (spec and file); SurveyError lists every problem."""
+    spec = load_spec(spec_path, catalogue_ids)
+    header, rows, data = read_rows(spec)
+    tidy = validate(spec, header, rows, regions)
+    return ParsedSurvey(
+        spec,
+        tidy,
+        hashlib.sha256(data).hexdigest(),
+        hashlib.sha256(spec_path.read_bytes()).hexdigest(),
+    )
+
+
+def parse_drop_folder(
+    spec_paths: Sequence[Path], regions: RegionIndex, catalogue_ids: Iterable[str] = ()
+) -> list[ParsedSurvey]:
+    """Every survey, or SurveyError with the problems of all of them (nothing half-loaded)."""
+    parsed, problems = [], []
+    names: dict[str, str] = {}
+    ids = set(catalogue_ids)
+    for path in spec_paths:
+        try:
+            survey = parse_survey(path, regions, ids)
+        except SurveyError as exc:
+            problems.extend(exc.problems)
+            continue
+        if survey.spec.name in names:
+            problems.append(
+                Problem(
+                    path.name,
+                    None,
+                    "survey",
+                    f"survey {survey.spec.name!r} is also {names[survey.spec.name]}",
+                )
+            )
+        names[survey.spec.name] = path.name
+        ids |= {i.indicator_id for i in survey.spec.indicators.values()}
+        parsed.append(survey)
+    if problems:
+        raise SurveyError(problems)
+    return parsed
+
+
+def write_report(problems: Sequence[Problem], path: Path) -> None:
+    """A CSV of every problem (file, row, column, reason), for the analyst who dropped the file."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "row", "column", "reason"])
+        for p in problems:
+            writer.writerow([p.file, p.row if p.row is not None else "", p.column or "", p.reason])
+
+
+# --------------------------------------------------------------------------- landing and replay
+
+KIND_SPEC = "survey_spec"
+KIND_FILE = "survey_file"
+
+
+def drop_digest(parsed: Sequence[ParsedSurvey]) -> str:
+    """One digest of every spec and file in the drop folder: equal digests, nothing changed."""
+    parts = sorted(f"{p.spec.path.name}:{p.spec_sha256}:{p.spec.file.name}:{p.file_sha256}" for p in parsed)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def land(parsed: Sequence[ParsedSurvey], landing: Landing) -> Path | None:
+    """Copy every spec and result file into a new landing batch, unless nothing changed.
+
+    Returns the new batch's path, or None when the newest batch already holds these files.
+    """
+    digest = drop_digest(parsed)
+    previous = landing.latest_or_none()
+    if previous is not None and previous.info().get("digest") == digest:
+        return None
+    batch = landing.start_batch()
+    try:
+        for survey in parsed:
+            now = datetime.now(UTC)
+            for kind, path in ((KIND_SPEC, survey.spec.path), (KIND_FILE, survey.spec.file)):
+                batch.write(
+                    kind=kind,
+                    method="FILE",
+                    url=path.resolve().as_uri(),
+                    request_body=None,
+                    status=200,
+                    body=path.read_bytes(),
+                    fetched_at=now,
+                    suffix=path.suffix.lower(),
+                )
+        info = {
+            "digest": digest,
+            "surveys": [
+                {"survey": p.spec.name, "file": p.spec.file.name, "rows": len(p.rows)} for p in parsed
+            ],
+        }
+        return batch.commit(info)
+    except BaseException:
+        batch.abort()
+        raise
+
+
+def replay(
+    batch: CompleteBatch, regions: RegionIndex, catalogue_ids: Iterable[str] = ()
+) -> tuple[list[ParsedSurvey], dict[str, LandedBody]]:
+    """Parse a landing batch again (no drop folder needed): the surveys and each file's record."""
+    records = {Path(unquote(urlsplit(r.url).path)).name: r for r in batch.records()}
+    with tempfile.TemporaryDirectory(prefix="barnhalsa-surveys-") as tmp:
+        for name, record in records.items():
+            (Path(tmp) / name).write_bytes(batch.read(record))
+        specs = [Path(tmp) / name for name, r in records.items() if r.kind == KIND_SPEC]
+        parsed = parse_drop_folder(sorted(specs), regions, catalogue_ids)
+    return parsed, records
+
+
+def raw_rows(parsed: Sequence[ParsedSurvey], records: dict[str, LandedBody]) -> list[dict[str, Any]]:
+    """Tidy rows with their survey, thresholds and lineage (file URL and row, landing time, sha256)."""
+    rows = []
+    for survey in parsed:
+        spec, record = survey.spec, records[survey.spec.file.name]
+        for row in survey.rows:
+            rows.append(
+                {
+                    **row,
+                    "survey": spec.name,
+                    "source": spec.source,
+                    "source_ref": spec.file.name,
+                    "min_respondents": spec.min_respondents,
+                    "min_response_rate": spec.min_response_rate,
+                    "low_precision_below": spec.low_precision_below,
+                    "request_url": f"{record.url}#row={row['file_row']}",
+                    "fetched_at": record.fetched_at,
+                    "body_sha256": record.sha256,
+                }
+            )
+    return rows
+
+
+def indicator_rows(parsed: Sequence[ParsedSurvey]) -> list[dict[str, Any]]:
+    """The surveys' indicators as catalogue lines (dim_indicator takes them beside the catalogue)."""
+    return [
+        {
+            "indicator_id": i.indicator_id,
+            "title": i.title,
+            "protective_factor": i.protective_factor,
+            "source": p.spec.source,
+            "source_ref": i.question,
+            "unit": i.unit,
+            "higher_is_better": i.higher_is_better,
+        }
+        for p in parsed
+        for i in p.spec.indicators.values()
+    ]
