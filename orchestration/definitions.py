@@ -5,14 +5,20 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 from dagster_dbt import DbtCliResource
 
-from orchestration.checks import CHECKS
+from orchestration.checks import CHECKS as MART_CHECKS
 from orchestration.dbt import barnhalsa_dbt, dbt_executable, dbt_project
 from orchestration.kolada import kolada_landing, kolada_raw
 from orchestration.publish import published_mart
 from orchestration.pxweb import LANDING_ASSETS, pxweb_raw
 from orchestration.resources import KoladaResource, PxWebResource, WarehouseResource
 from orchestration.schedules import monthly_refresh, rebuild_mart, refresh_mart
-from orchestration.surveys import refresh_surveys, survey_drop_sensor, survey_landing, survey_raw
+from orchestration.surveys import (
+    refresh_surveys,
+    survey_drop_sensor,
+    survey_landing,
+    survey_privacy_rule,
+    survey_raw,
+)
 
 ASSETS = [
     kolada_landing,
@@ -24,6 +30,7 @@ ASSETS = [
     barnhalsa_dbt,
     published_mart,
 ]
+CHECKS = [*MART_CHECKS, survey_privacy_rule]
 
 defs = Definitions(
     assets=ASSETS,

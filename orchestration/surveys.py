@@ -6,7 +6,10 @@ import time
 from collections.abc import Iterator
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
     AssetExecutionContext,
+    AssetKey,
     AssetSelection,
     AssetSpec,
     DefaultSensorStatus,
@@ -17,6 +20,7 @@ from dagster import (
     SensorEvaluationContext,
     SkipReason,
     asset,
+    asset_check,
     define_asset_job,
     multi_asset,
     sensor,
@@ -26,6 +30,7 @@ from ingest import catalog, surveys
 from ingest.landing import Landing
 from orchestration.resources import WarehouseResource
 from warehouse.load import read_raw_table, replace_raw_table
+from warehouse.privacy import survey_privacy
 
 SOURCE = "survey"
 VALUE_COLUMNS = {
@@ -188,6 +193,30 @@ def survey_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     yield MaterializeResult(
         asset_key=[SOURCE, "survey_indicators"],
         metadata={"table": "raw.survey_indicators", "rows": n_indicators},
+    )
+
+
+@asset_check(
+    asset=AssetKey(["mart", "fct_indicator_value"]),
+    blocking=True,
+    description=(
+        "No survey value is shown on fewer than 10 respondents or beside a suppressed cell of the"
+        " other sex; metadata counts suppressed and low-precision rows per survey."
+    ),
+)
+def survey_privacy_rule(warehouse: WarehouseResource) -> AssetCheckResult:
+    report = survey_privacy(warehouse.build_db)
+    metadata = {
+        f"{source}: {key}": value for source, counts in report.counts.items() for key, value in counts.items()
+    }
+    if not report.violations:
+        return AssetCheckResult(passed=True, metadata={"violations": 0, **metadata})
+    sample = "\n".join(str(row) for row in report.violations[:20])
+    return AssetCheckResult(
+        passed=False,
+        severity=AssetCheckSeverity.ERROR,
+        description=f"{len(report.violations)} survey value(s) could reveal a small group:\n{sample}",
+        metadata={"violations": len(report.violations), "sample": sample, **metadata},
     )
 
 

@@ -304,7 +304,15 @@ def test_dropped_survey_reaches_the_mart_suppressed_and_a_broken_one_changes_not
     from tests.pipeline import run_pipeline
 
     shutil.copytree(EXAMPLE, warehouse_dir / "surveys", ignore=shutil.ignore_patterns("*.md"))
-    assert run_pipeline(**urls).success
+    first = run_pipeline(**urls)
+    assert first.success
+    events = first.all_events
+    checks = [e.event_specific_data for e in events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    (privacy,) = [c for c in checks if c.check_name == "survey_privacy_rule"]
+    assert privacy.passed
+    counts = {k: v.value for k, v in privacy.metadata.items()}
+    assert counts["survey:exempelenkaten: suppressed"] == 8  # 4 questions × Kil Gy 2 girls and boys
+    assert counts["survey:exempelenkaten: rows"] == 96
     mart = warehouse_dir / "mart.duckdb"
     with duckdb.connect(str(mart), read_only=True) as con:
         rows = {
@@ -388,3 +396,27 @@ def test_sensor_fires_on_a_new_or_changed_file_only(warehouse_dir: Path) -> None
     edit_data(drop, 2, ";78,0;", ";77,0;")
     changed, new_cursor = tick(cursor)
     assert len(changed) == 1 and new_cursor != cursor and changed[0].run_key != requests[0].run_key
+
+
+def test_privacy_check_finds_a_value_on_too_few_or_beside_a_suppressed_sex(tmp_path: Path) -> None:
+    from warehouse.privacy import survey_privacy
+
+    db = tmp_path / "build.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema mart")
+        con.execute(
+            "create table mart.fct_indicator_value (indicator_id varchar, region_code varchar,"
+            " period_start int, period_end int, sex varchar, age_group varchar, value double, n double,"
+            " status varchar, source varchar)"
+        )
+        con.execute(
+            "insert into mart.fct_indicator_value values"
+            " ('i', '1780', 2024, 2024, 'total', 't', 50, 40, 'ok', 'survey:x'),"
+            " ('i', '1780', 2024, 2024, 'female', 't', null, 8, 'suppressed', 'survey:x'),"
+            " ('i', '1780', 2024, 2024, 'male', 't', 52, 32, 'ok', 'survey:x'),"  # gives the girls away
+            " ('i', '1715', 2024, 2024, 'total', 't', 50, 9, 'ok', 'survey:x'),"  # too few
+            " ('i', '1715', 2024, 2024, 'total', 't', 50, 9, 'ok', 'kolada')"  # not a survey
+        )
+    report = survey_privacy(db)
+    assert [(r[2], r[4]) for r in report.violations] == [("1715", "total"), ("1780", "male")]
+    assert report.counts == {"survey:x": {"rows": 4, "suppressed": 1, "low_precision": 0}}
