@@ -117,7 +117,7 @@ def dim_region() -> Suite:
             value_set=["country", "county", "municipality"],
         ),
         expect(
-            "code_shape", "ExpectColumnValuesToMatchRegex", column="region_code", regex=r"^(\d{2}|\d{4})$"
+            "code_shape", "ExpectColumnValuesToMatchRegex", column="region_code", regex=r"^(?:\d{2}|\d{4})$"
         ),
         expect("county_code_shape", "ExpectColumnValuesToMatchRegex", column="county_code", regex=r"^\d{2}$"),
         expect("row_count", "ExpectTableRowCountToBeBetween", min_value=1),

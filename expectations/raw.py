@@ -223,7 +223,7 @@ def pxweb_values(indicators: Sequence[Indicator] | None = None) -> Suite:
             "region_code_shape",
             "ExpectColumnValuesToMatchRegex",
             column="region_code",
-            regex=r"^(\d{2}|\d{4})$",
+            regex=r"^(?:\d{2}|\d{4})$",
         ),
         expect(
             "period_ordered",
@@ -252,7 +252,7 @@ def scb_population() -> Suite:
             "region_code_shape",
             "ExpectColumnValuesToMatchRegex",
             column="region_code",
-            regex=r"^(\d{2}|\d{4})$",
+            regex=r"^(?:\d{2}|\d{4})$",
         ),
         expect("age_range", "ExpectColumnValuesToBeBetween", column="age", min_value=0, max_value=120),
         expect("population_not_negative", "ExpectColumnValuesToBeBetween", column="population", min_value=0),

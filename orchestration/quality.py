@@ -148,7 +148,7 @@ def gate_check(gate: Gate) -> Any:
         description=gate.description,
     )
     def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
-        outcome = run_suite(gate.suite_name, warehouse, run_name=context.run_id)
+        outcome = run_suite(gate.suite_name, warehouse, run_name=context.run.run_id)
         log = (
             context.log.error
             if outcome.errors
