@@ -110,7 +110,7 @@ def check_result(outcome: Any) -> AssetCheckResult:
         "suite": outcome.suite,
         "rows": outcome.rows,
         "expectations_evaluated": outcome.evaluated,
-        "failing_expectations": len(failures),
+        "failing_expectations": ", ".join(f.name for f in failures),
         "failing_rows": sum(f.unexpected_count or 0 for f in failures),
         "seconds": outcome.seconds,
     }
