@@ -247,7 +247,7 @@ def _failure(result: Any, df: pd.DataFrame) -> Failure:
     details = result.result or {}
     columns = ", ".join(_config_columns(config.kwargs))
     condition = config.kwargs.get("row_condition")
-    label = f"{config.type}({columns})" + (f" where {_short(condition)}" if condition else "")
+    label = f"{config.type}({columns})" + (f" where {_condition_text(condition)}" if condition else "")
     observed = details.get("observed_value")
     if result.exception_info and result.exception_info.get("raised_exception"):
         observed = result.exception_info.get("exception_message")
@@ -271,6 +271,22 @@ def _failure(result: Any, df: pd.DataFrame) -> Failure:
 def _config_columns(kwargs: dict[str, Any]) -> list[str]:
     names = [kwargs[k] for k in ("column", "column_A", "column_B") if isinstance(kwargs.get(k), str)]
     return names + list(kwargs.get("column_list") or [])
+
+
+def _condition_text(condition: Any) -> str:
+    """``kpi_id IN [N00591, N01718, … 13 values]`` rather than the condition's JSON."""
+    if hasattr(condition, "dict"):
+        condition = condition.dict()
+    if not isinstance(condition, dict) or "column" not in condition:
+        return _short(condition)
+    name = (condition.get("column") or {}).get("name", "?")
+    if "operator" not in condition:
+        return f"{name} IS {'' if condition.get('is_null', True) else 'NOT '}NULL"
+    parameter = condition.get("parameter")
+    if isinstance(parameter, list | tuple):
+        shown = ", ".join(map(str, parameter[:3]))
+        parameter = f"[{shown}{f', … {len(parameter)} values' if len(parameter) > 3 else ''}]"
+    return f"{name} {condition['operator']} {parameter}"
 
 
 def _short(value: Any, limit: int = 300) -> str:

@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"
         for event in result.all_events
         if event.event_type_value == "STEP_FAILURE"
+        and event.event_specific_data.error.cls_name != "DagsterAssetCheckFailedError"  # listed below
     ]
     print(f"{args.job}: run {result.run_id} FAILED", file=sys.stderr)
     for line in [*failed, *checks]:

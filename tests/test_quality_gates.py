@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.run import _failed_checks
+import pytest
+from dagster import JobDefinition
+
+from orchestration import run
 from tests.kolada_server import KoladaData, KoladaServer
 from tests.pipeline import run_pipeline
 
@@ -19,7 +22,12 @@ def plant_faults(data: KoladaData) -> None:
 
 
 def test_planted_faults_block_publication_and_leave_the_mart_byte_identical(
-    urls: dict[str, str], kolada_server: KoladaServer, kolada_data: KoladaData, warehouse_dir: Path
+    urls: dict[str, str],
+    kolada_server: KoladaServer,
+    kolada_data: KoladaData,
+    warehouse_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     clean = run_pipeline(**urls)
     assert clean.success
@@ -52,13 +60,19 @@ def test_planted_faults_block_publication_and_leave_the_mart_byte_identical(
     sample = values.metadata["failing_rows_sample"].value
     assert any(row["value"] == 140.0 and row["kpi_id"] == "N15428" for row in sample["share_within_0_100"])
     assert {row["municipality_id"] for row in sample["unique_key"]} == {"1380"}
-    # the run's report names check, asset and expectation
-    lines = _failed_checks(result)
+    # `make run` (orchestration.run) exits 1 naming check, asset and failing expectations
+    monkeypatch.setattr(JobDefinition, "execute_in_process", lambda self, **kwargs: result)
+    capsys.readouterr()
+    assert run.main(["refresh_mart"]) == 1
+    report = capsys.readouterr().err.splitlines()
+    assert report[0] == f"refresh_mart: run {result.run_id} FAILED"
     assert any(
-        line.startswith("ERROR: blocking check ge_raw_kolada_values on kolada/kolada_values")
+        line.strip().startswith("ERROR: blocking check ge_raw_kolada_values on kolada/kolada_values")
         and "share_within_0_100" in line
-        for line in lines
+        and "unique_key" in line
+        for line in report
     )
+    assert not any("DagsterAssetCheckFailedError" in line for line in report)
     # the Data Docs show the failing run
     index = (warehouse_dir / "quality" / "index.html").read_text(encoding="utf-8")
     assert "kolada_values" in index and result.run_id in index
