@@ -171,12 +171,17 @@ def _get_or_add(get: Any, add: Any, name: str) -> Any:
 
 
 def _context(quality_dir: Path | None) -> Any:
+    """An ephemeral context, or a file context in ``quality_dir`` with the Data Docs site there."""
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     if quality_dir is None:
-        return gx.get_context(mode="ephemeral")
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        return context
     quality_dir.mkdir(parents=True, exist_ok=True)
     context = gx.get_context(mode="file", project_root_dir=str(quality_dir))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm bars in run logs
     sites = context.get_site_names()
     if SITE not in sites:
         context.add_data_docs_site(
