@@ -69,7 +69,6 @@ def fct_indicator_value(indicators: Sequence[Indicator] | None, region_codes: Se
     from great_expectations.expectations.row_conditions import Column
 
     indicators = indicators if indicators is not None else load_catalog()
-    percent = [i.indicator_id for i in indicators if i.unit == "percent"]
     exps = [
         *schema_expectations(FCT_INDICATOR_VALUE),
         *not_null(*FACT_KEY, "status", "source", "source_ref", "fetched_at", "request_url"),
@@ -90,7 +89,7 @@ def fct_indicator_value(indicators: Sequence[Indicator] | None, region_codes: Se
             column_B="period_start",
             or_equal=True,
         ),
-        *value_ranges("indicator_id", percent),
+        *value_ranges("indicator_id", indicators),
         *ci_bounds(),
         expect("n_not_negative", "ExpectColumnValuesToBeBetween", column="n", min_value=0),
         expect("rate_not_negative", "ExpectColumnValuesToBeBetween", column="rate_per_1000", min_value=0),

@@ -15,6 +15,7 @@ from ingest.catalog import Indicator, load_catalog
 SEXES = ["total", "female", "male"]
 KOLADA_GENDERS = ["T", "K", "M"]
 PX_MARKERS = ["..", ".", "...", "…", "-"]
+NON_NEGATIVE_UNITS = ("count", "points", "per_1000", "per_10000", "per_inhabitant")
 MIN_NON_NULL_SHARE = 0.1  # below this share of values, the value field itself went missing
 
 KOLADA_VALUES = {
@@ -77,13 +78,19 @@ def not_null(*columns: str) -> list:
     return [expect(f"not_null_{c}", "ExpectColumnValuesToNotBeNull", column=c) for c in columns]
 
 
-def value_ranges(key: str, percent: Sequence[str], column: str = "value") -> list:
-    """Shares within 0-100 for percent indicators; every other value (counts, rates) non-negative."""
+def value_ranges(key: str, indicators: Sequence[Indicator], id_of: str = "indicator_id") -> list:
+    """Shares within 0-100 (unit percent); counts, points and rates non-negative.
+
+    ``key`` is the frame's indicator column, ``id_of`` the ``Indicator`` field it holds.
+    A unit outside both lists (a change, a balance) is not range-checked.
+    """
+    percent = [getattr(i, id_of) for i in indicators if i.unit == "percent"]
+    counts = [getattr(i, id_of) for i in indicators if i.unit in NON_NEGATIVE_UNITS]
     return [
         expect(
             "share_within_0_100",
             "ExpectColumnValuesToBeBetween",
-            column=column,
+            column="value",
             min_value=0,
             max_value=100,
             row_condition=in_condition(key, percent),
@@ -91,9 +98,9 @@ def value_ranges(key: str, percent: Sequence[str], column: str = "value") -> lis
         expect(
             "value_not_negative",
             "ExpectColumnValuesToBeBetween",
-            column=column,
+            column="value",
             min_value=0,
-            row_condition=in_condition(key, percent, negate=True),
+            row_condition=in_condition(key, counts),
         ),
     ]
 
@@ -132,8 +139,8 @@ def value_present(column: str = "value") -> list:
     ]
 
 
-def _refs(indicators: Sequence[Indicator], source: str, unit: str | None = None) -> list[str]:
-    return [i.source_ref for i in indicators if i.source == source and (unit is None or i.unit == unit)]
+def _refs(indicators: Sequence[Indicator], source: str) -> list[str]:
+    return [i.source_ref for i in indicators if i.source == source]
 
 
 def kolada_values(indicators: Sequence[Indicator] | None = None, region_ids: Sequence[str] = ()) -> Suite:
@@ -151,7 +158,7 @@ def kolada_values(indicators: Sequence[Indicator] | None = None, region_ids: Seq
             column="kpi_id",
             value_set=_refs(indicators, "kolada"),
         ),
-        *value_ranges("kpi_id", _refs(indicators, "kolada", "percent")),
+        *value_ranges("kpi_id", [i for i in indicators if i.source == "kolada"], id_of="source_ref"),
         expect("count_not_negative", "ExpectColumnValuesToBeBetween", column="count", min_value=0),
         *value_present(),
     ]
@@ -206,7 +213,6 @@ def pxweb_values(indicators: Sequence[Indicator] | None = None) -> Suite:
     indicators = indicators if indicators is not None else load_catalog()
     px = [i for i in indicators if i.source in ("scb", "fohm")]
     key = ["indicator_id", "region_code", "period_start", "period_end", "sex", "age_group"]
-    percent = [i.indicator_id for i in px if i.unit == "percent"]
     exps = [
         *schema_expectations(PXWEB_VALUES),
         *not_null(*key, "source", "source_ref", "request_url", "fetched_at"),
@@ -232,7 +238,7 @@ def pxweb_values(indicators: Sequence[Indicator] | None = None) -> Suite:
             column_B="period_start",
             or_equal=True,
         ),
-        *value_ranges("indicator_id", percent),
+        *value_ranges("indicator_id", px),
         *ci_bounds(),
         expect("n_not_negative", "ExpectColumnValuesToBeBetween", column="n", min_value=0),
         expect("marker_accepted", "ExpectColumnValuesToBeInSet", column="marker", value_set=PX_MARKERS),
