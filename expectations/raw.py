@@ -139,6 +139,20 @@ def value_present(column: str = "value") -> list:
     ]
 
 
+def fields_present(*columns: str) -> list:
+    """Optional fields the source always fills somewhere: all NULL means the field was renamed."""
+    return [
+        expect(
+            f"field_present_{c}",
+            "ExpectColumnProportionOfNonNullValuesToBeBetween",
+            column=c,
+            min_value=0,
+            strict_min=True,
+        )
+        for c in columns
+    ]
+
+
 def _refs(indicators: Sequence[Indicator], source: str) -> list[str]:
     return [i.source_ref for i in indicators if i.source == source]
 
@@ -161,6 +175,7 @@ def kolada_values(indicators: Sequence[Indicator] | None = None, region_ids: Seq
         *value_ranges("kpi_id", [i for i in indicators if i.source == "kolada"], id_of="source_ref"),
         expect("count_not_negative", "ExpectColumnValuesToBeBetween", column="count", min_value=0),
         *value_present(),
+        *fields_present("count"),
     ]
     if region_ids:
         exps.append(
@@ -205,6 +220,7 @@ def kolada_kpi(indicators: Sequence[Indicator] | None = None) -> Suite:
         expect(
             "every_catalogue_kpi", "ExpectColumnDistinctValuesToContainSet", column="kpi_id", value_set=refs
         ),
+        *fields_present("municipality_type", "operating_area"),
     ]
     return Suite("raw.kolada_kpi", exps, KOLADA_KPI)
 

@@ -273,7 +273,13 @@ SUITES: dict[str, Case] = {
         lambda: frame(
             raw.KOLADA_KPI,
             [
-                {"kpi_id": i.source_ref, "title": i.title, "is_divided_by_gender": True}
+                {
+                    "kpi_id": i.source_ref,
+                    "title": i.title,
+                    "is_divided_by_gender": True,
+                    "municipality_type": "K",
+                    "operating_area": "Skola",
+                }
                 for i in load_catalog()
                 if i.source == "kolada"
             ],
@@ -354,12 +360,15 @@ FAULTS = [
     ("kolada_values", set_cell(0, "municipality_id", "2999"), "region_known"),
     ("kolada_values", all_null("value"), "value_field_present"),
     ("kolada_values", set_cell(0, "count", -2), "count_not_negative"),
+    ("kolada_values", all_null("count"), "field_present_count"),
     ("kolada_municipality", set_cell(1, "title", None), "not_null_title"),
     ("kolada_municipality", duplicate(1), "unique_key"),
     ("kolada_municipality", set_cell(1, "municipality_id", "17"), "code_four_digits"),
     ("kolada_municipality", set_cell(1, "type", "X"), "type_accepted"),
     ("kolada_municipality", rename("title", "name"), "schema_columns"),
     ("kolada_kpi", all_null("title"), "not_null_title"),
+    ("kolada_kpi", all_null("operating_area"), "field_present_operating_area"),
+    ("kolada_kpi", all_null("municipality_type"), "field_present_municipality_type"),
     ("kolada_kpi", drop_row(0), "every_catalogue_kpi"),
     ("kolada_kpi", duplicate(0), "unique_key"),
     ("kolada_kpi", append(0, kpi_id="N99999"), "kpi_in_catalogue"),
