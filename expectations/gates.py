@@ -43,11 +43,10 @@ select 'fct_population', 'population (female, male)',
 order by 1, 2
 """
 
-VOLUME_SQL = """
-select source, count(*) as n from {prefix}fct_indicator_value group by 1
-union all
-select 'scb population', count(*) from {prefix}fct_population
-"""
+VOLUME_SQL = {
+    "fct_indicator_value": "select source, count(*) as n from {schema}.fct_indicator_value group by 1",
+    "fct_population": "select 'scb population' as source, count(*) as n from {schema}.fct_population",
+}
 
 COVERAGE_SQL = """
 with levels as (
@@ -107,17 +106,23 @@ def reconciliation() -> Suite:
 
 def volume_frame(build_db: Path, published_db: Path) -> pd.DataFrame:
     """Rows per source now and in the last published mart (empty when nothing was published)."""
-    current = query(build_db, VOLUME_SQL.format(prefix="mart."))
-    if not published_db.exists():
-        return pd.DataFrame(
-            {"source": pd.Series([], dtype="str"), "previous_rows": [], "current_rows": [], "kept_share": []}
-        )
-    previous = query(published_db, VOLUME_SQL.format(prefix="main."))
+    current = _volume(build_db, "mart")
+    previous = _volume(published_db, "main") if published_db.exists() else current.iloc[0:0]
     df = previous.merge(current, on="source", how="outer", suffixes=("_previous", "_current"))
     df = df.rename(columns={"n_previous": "previous_rows", "n_current": "current_rows"}).fillna(0)
     df = df[df["previous_rows"] > 0].reset_index(drop=True)
     df["kept_share"] = (df["current_rows"] / df["previous_rows"]).astype("float64").round(4)
     return df
+
+
+def _volume(db: Path, schema: str) -> pd.DataFrame:
+    """Rows per source in the tables ``db`` has (an older mart may lack one)."""
+    listed = query(db, "select table_name from duckdb_tables() where schema_name = ?", [schema])
+    tables = set(listed["table_name"])
+    parts = [sql.format(schema=schema) for table, sql in VOLUME_SQL.items() if table in tables]
+    if not parts:
+        return pd.DataFrame({"source": pd.Series([], dtype="str"), "n": pd.Series([], dtype="Int64")})
+    return query(db, " union all ".join(parts))
 
 
 def volume(max_loss: float = MAX_VOLUME_LOSS) -> Suite:
