@@ -7,7 +7,6 @@ with severity WARN: shown, published anyway. Every check updates the Data Docs i
 ``warehouse/quality/``.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,68 +38,11 @@ class Gate:
         return "ge_" + self.suite_name.removeprefix("gate.").replace(".", "_")
 
 
-def _table(name: str) -> Callable[[WarehouseResource], Any]:
-    def read(warehouse: WarehouseResource) -> Any:
-        from expectations.frames import read_table
-
-        return read_table(warehouse.build_db, name)
-
-    return read
-
-
-def _region_codes(warehouse: WarehouseResource) -> list[str]:
-    from expectations.frames import query
-
-    return query(warehouse.build_db, "select region_code from mart.dim_region")["region_code"].tolist()
-
-
-def _kolada_ids(warehouse: WarehouseResource) -> list[str]:
-    from expectations.frames import query
-
-    return query(warehouse.build_db, "select municipality_id from raw.kolada_municipality")[
-        "municipality_id"
-    ].tolist()
-
-
-def _suites() -> dict[str, Callable[[WarehouseResource], Any]]:
-    """Suite builders, imported on use (Great Expectations costs seconds to import)."""
-    from expectations import gates, mart, raw
-
-    return {
-        "raw.kolada_values": lambda w: raw.kolada_values(region_ids=_kolada_ids(w)),
-        "raw.kolada_municipality": lambda w: raw.kolada_municipality(),
-        "raw.kolada_kpi": lambda w: raw.kolada_kpi(),
-        "raw.pxweb_values": lambda w: raw.pxweb_values(),
-        "raw.scb_population": lambda w: raw.scb_population(),
-        "mart.fct_indicator_value": lambda w: mart.fct_indicator_value(None, _region_codes(w)),
-        "mart.dim_region": lambda w: mart.dim_region(),
-        "mart.dim_indicator": lambda w: mart.dim_indicator(),
-        "mart.fct_population": lambda w: mart.fct_population(_region_codes(w)),
-        "gate.raw_to_mart_rows": lambda w: gates.reconciliation(),
-        "gate.volume_vs_published": lambda w: gates.volume(),
-        "gate.coverage": lambda w: gates.coverage(),
-        "gate.freshness": lambda w: gates.freshness(),
-    }
-
-
-def _frames() -> dict[str, Callable[[WarehouseResource], Any]]:
-    from expectations import gates
-
-    return {
-        "gate.raw_to_mart_rows": lambda w: gates.reconciliation_frame(w.build_db),
-        "gate.volume_vs_published": lambda w: gates.volume_frame(w.build_db, w.mart_db),
-        "gate.coverage": lambda w: gates.coverage_frame(w.build_db),
-        "gate.freshness": lambda w: gates.freshness_frame(w.build_db),
-    }
-
-
 def run_suite(name: str, warehouse: WarehouseResource, run_name: str | None = None) -> Any:
-    """Validate one suite on its table in the build database; returns the ``Outcome``."""
-    from expectations.core import validate
+    """Validate one suite (``expectations.registry``); returns its ``Outcome``."""
+    from expectations import registry  # imports Great Expectations: only when a check runs
 
-    suite = _suites()[name](warehouse)
-    frame = _frames().get(name, _table(name))(warehouse)
-    return validate(suite, frame, warehouse.root / "quality", run_name=run_name)
+    return registry.run(name, warehouse.build_db, warehouse.mart_db, warehouse.root / "quality", run_name)
 
 
 def check_result(outcome: Any) -> AssetCheckResult:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 from dagster import AssetCheckSeverity
 
+from expectations import registry
 from expectations.core import CRITICAL, WARNING, Failure, Outcome
 from expectations.frames import read_table
 from orchestration.quality import GATES, QUALITY_CHECKS, check_result
@@ -61,3 +64,16 @@ def test_dtypes_follow_the_duckdb_type_not_the_nulls(tmp_path: Path) -> None:
         "float64",
         "datetime64[us, UTC]",
     ]
+
+
+def test_every_registered_suite_is_a_check() -> None:
+    assert set(registry.SUITES) == {g.suite_name for g in GATES}
+    assert set(registry.FRAMES) <= set(registry.SUITES)
+
+
+def test_loading_the_definitions_does_not_import_great_expectations() -> None:
+    code = "import sys, orchestration.definitions; print('great_expectations' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert out.stdout.strip() == "False"
