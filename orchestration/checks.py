@@ -1,8 +1,9 @@
-"""Blocking checks on the built mart, run before anything is published."""
+"""Blocking checks on the built mart, run before anything is published (GE suites: quality.py)."""
 
 import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, asset_check
 
+from orchestration.quality import QUALITY_CHECKS
 from orchestration.resources import WarehouseResource
 
 UNKNOWN_REGIONS = """
@@ -49,4 +50,4 @@ def population_region_codes_known(warehouse: WarehouseResource) -> AssetCheckRes
     return _unknown_regions(warehouse, "fct_population", "'scb' as source, 'TAB638' as source_ref")
 
 
-CHECKS = [region_codes_known, population_region_codes_known]
+CHECKS = [region_codes_known, population_region_codes_known, *QUALITY_CHECKS]

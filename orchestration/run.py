@@ -4,7 +4,7 @@
 
 The same as ``dagster job execute`` on the in-process executor, without the CLI's extra
 code-server process (which loads the definitions a second time). Exit status 1 when a step
-or a blocking check failed.
+or a blocking check failed; failed checks are printed with the expectations that failed.
 """
 
 from __future__ import annotations
@@ -29,18 +29,40 @@ def main(argv: list[str] | None = None) -> int:
     run_config = json.loads(args.config.read_text()) if args.config else None
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    checks = _failed_checks(result)
     if result.success:
         print(f"{args.job}: run {result.run_id} succeeded", file=sys.stderr)
+        for line in checks:
+            print(f"  {line}", file=sys.stderr)
         return 0
     failed = [
         f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"
         for event in result.all_events
         if event.event_type_value == "STEP_FAILURE"
+        and event.event_specific_data.error.cls_name != "DagsterAssetCheckFailedError"  # listed below
     ]
     print(f"{args.job}: run {result.run_id} FAILED", file=sys.stderr)
-    for line in failed:
+    for line in [*failed, *checks]:
         print(f"  {line}", file=sys.stderr)
     return 1
+
+
+def _failed_checks(result) -> list[str]:
+    """Failed asset checks, blocking ERRORs first: check, asset and the failing expectations."""
+    lines = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            continue
+        severity = getattr(evaluation.severity, "value", str(evaluation.severity))
+        kind = "blocking check" if severity == "ERROR" else "check"
+        lines.append(
+            (
+                severity != "ERROR",
+                f"{severity}: {kind} {evaluation.check_name} on {evaluation.asset_key.to_user_string()}:"
+                f" {evaluation.description or 'failed'}",
+            )
+        )
+    return [line for _, line in sorted(lines, key=lambda item: item[0])]
 
 
 def _root_cause(error) -> str:

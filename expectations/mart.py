@@ -1,0 +1,161 @@
+"""Suites for the mart's dimension and fact tables in the build database (schema ``mart``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from expectations.core import WARNING, Suite, expect, schema_expectations
+from expectations.raw import SEXES, ci_bounds, not_null, value_ranges
+from ingest.catalog import GROUPS, Indicator, load_catalog
+
+SOURCES = ["kolada", "scb", "fohm"]
+UNITS = ["percent", "points", "count", "per_1000", "per_10000", "per_inhabitant"]
+FACT_KEY = ["indicator_id", "region_code", "period_start", "period_end", "sex", "age_group"]
+
+FCT_INDICATOR_VALUE = {
+    "indicator_id": "varchar",
+    "region_code": "varchar",
+    "period_start": "integer",
+    "period_end": "integer",
+    "sex": "varchar",
+    "age_group": "varchar",
+    "value": "double",
+    "ci_low": "double",
+    "ci_high": "double",
+    "n": "double",
+    "status": "varchar",
+    "rate_population": "bigint",
+    "rate_per_1000": "double",
+    "source": "varchar",
+    "source_ref": "varchar",
+    "fetched_at": "timestamptz",
+    "request_url": "varchar",
+    "body_sha256": "varchar",
+}
+DIM_REGION = {
+    "region_code": "varchar",
+    "region_name": "varchar",
+    "region_level": "varchar",
+    "county_code": "varchar",
+}
+DIM_INDICATOR = {
+    "indicator_id": "varchar",
+    "title": "varchar",
+    "protective_factor": "varchar",
+    "source": "varchar",
+    "source_ref": "varchar",
+    "unit": "varchar",
+    "higher_is_better": "boolean",
+    "rate_ages": "varchar",
+}
+FCT_POPULATION = {
+    "region_code": "varchar",
+    "year": "integer",
+    "age": "integer",
+    "sex": "varchar",
+    "population": "bigint",
+    "fetched_at": "timestamptz",
+}
+
+
+def _region_known(
+    region_codes: Sequence[str], column: str = "region_code", name: str = "region_in_dim_region"
+):
+    return expect(name, "ExpectColumnValuesToBeInSet", column=column, value_set=sorted(region_codes))
+
+
+def fct_indicator_value(indicators: Sequence[Indicator] | None, region_codes: Sequence[str]) -> Suite:
+    """``indicators``: dim_indicator's rows (units, ids); ``region_codes``: dim_region's codes."""
+    from great_expectations.expectations.row_conditions import Column
+
+    indicators = indicators if indicators is not None else load_catalog()
+    exps = [
+        *schema_expectations(FCT_INDICATOR_VALUE),
+        *not_null(*FACT_KEY, "status", "source", "source_ref", "fetched_at", "request_url"),
+        expect("unique_key", "ExpectCompoundColumnsToBeUnique", column_list=FACT_KEY),
+        expect("sex_accepted", "ExpectColumnValuesToBeInSet", column="sex", value_set=SEXES),
+        _region_known(region_codes),
+        expect(
+            "indicator_in_dim_indicator",
+            "ExpectColumnValuesToBeInSet",
+            column="indicator_id",
+            value_set=sorted(i.indicator_id for i in indicators),
+        ),
+        expect("source_accepted", "ExpectColumnValuesToBeInSet", column="source", value_set=SOURCES),
+        expect(
+            "period_ordered",
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            column_A="period_end",
+            column_B="period_start",
+            or_equal=True,
+        ),
+        *value_ranges("indicator_id", indicators),
+        *ci_bounds(),
+        expect("n_not_negative", "ExpectColumnValuesToBeBetween", column="n", min_value=0),
+        expect("rate_not_negative", "ExpectColumnValuesToBeBetween", column="rate_per_1000", min_value=0),
+        expect(
+            "missing_value_not_ok",
+            "ExpectColumnValuesToNotBeInSet",
+            column="status",
+            value_set=["ok"],
+            row_condition=Column("value").is_null(),
+        ),
+    ]
+    return Suite("mart.fct_indicator_value", exps, FCT_INDICATOR_VALUE)
+
+
+def dim_region() -> Suite:
+    exps = [
+        *schema_expectations(DIM_REGION),
+        *not_null("region_code", "region_name", "region_level"),
+        expect("unique_key", "ExpectColumnValuesToBeUnique", column="region_code"),
+        expect(
+            "level_accepted",
+            "ExpectColumnValuesToBeInSet",
+            column="region_level",
+            value_set=["country", "county", "municipality"],
+        ),
+        expect(
+            "code_shape", "ExpectColumnValuesToMatchRegex", column="region_code", regex=r"^(?:\d{2}|\d{4})$"
+        ),
+        expect("county_code_shape", "ExpectColumnValuesToMatchRegex", column="county_code", regex=r"^\d{2}$"),
+        expect("row_count", "ExpectTableRowCountToBeBetween", min_value=1),
+    ]
+    return Suite("mart.dim_region", exps, DIM_REGION)
+
+
+def dim_indicator() -> Suite:
+    exps = [
+        *schema_expectations(DIM_INDICATOR),
+        *not_null("indicator_id", "title", "protective_factor", "source", "source_ref"),
+        expect("unique_key", "ExpectColumnValuesToBeUnique", column="indicator_id"),
+        expect(
+            "factor_accepted",
+            "ExpectColumnValuesToBeInSet",
+            column="protective_factor",
+            value_set=list(GROUPS),
+        ),
+        expect("source_accepted", "ExpectColumnValuesToBeInSet", column="source", value_set=SOURCES),
+        expect("unit_known", "ExpectColumnValuesToBeInSet", column="unit", value_set=UNITS, severity=WARNING),
+        expect(
+            "rate_ages_shape",
+            "ExpectColumnValuesToMatchRegex",
+            column="rate_ages",
+            regex=r"^\d{1,2}-\d{1,2}$",
+        ),
+    ]
+    return Suite("mart.dim_indicator", exps, DIM_INDICATOR)
+
+
+def fct_population(region_codes: Sequence[str]) -> Suite:
+    key = ["region_code", "year", "age", "sex"]
+    exps = [
+        *schema_expectations(FCT_POPULATION),
+        *not_null(*key),
+        expect("unique_key", "ExpectCompoundColumnsToBeUnique", column_list=key),
+        expect("sex_accepted", "ExpectColumnValuesToBeInSet", column="sex", value_set=SEXES),
+        _region_known(region_codes),
+        expect("age_range", "ExpectColumnValuesToBeBetween", column="age", min_value=0, max_value=120),
+        expect("population_not_negative", "ExpectColumnValuesToBeBetween", column="population", min_value=0),
+    ]
+    return Suite("mart.fct_population", exps, FCT_POPULATION)

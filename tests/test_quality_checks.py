@@ -1,0 +1,79 @@
+"""The GE suites as Dagster checks: severities, blocking flags and stable dtypes from DuckDB."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+from dagster import AssetCheckSeverity
+
+from expectations import registry
+from expectations.core import CRITICAL, WARNING, Failure, Outcome
+from expectations.frames import read_table
+from orchestration.quality import GATES, QUALITY_CHECKS, check_result
+
+
+def outcome(*severities: str) -> Outcome:
+    failures = [
+        Failure(f"rule_{i}", "expect_x(value)", s, 2, "", [{"value": 140.0}])
+        for i, s in enumerate(severities)
+    ]
+    return Outcome("raw.t", 10, 5, failures, [], 0.1)
+
+
+def test_errors_block_warnings_only_warn() -> None:
+    assert check_result(outcome()).passed
+    warned = check_result(outcome(WARNING))
+    assert not warned.passed and warned.severity == AssetCheckSeverity.WARN
+    failed = check_result(outcome(WARNING, CRITICAL))
+    assert not failed.passed and failed.severity == AssetCheckSeverity.ERROR
+    assert failed.metadata["failing_expectations"].value == "rule_0, rule_1"
+    assert failed.metadata["failing_rows"].value == 4
+    assert failed.metadata["failing_rows_sample"].value["rule_1"] == [{"value": 140.0}]
+    assert "rule_1" in failed.metadata["failures"].value
+
+
+def test_raw_and_mart_checks_block_coverage_and_freshness_do_not() -> None:
+    blocking = {spec.name: spec.blocking for check in QUALITY_CHECKS for spec in check.check_specs}
+    assert len(blocking) == len(GATES) == 13
+    assert {name for name, b in blocking.items() if not b} == {"ge_coverage", "ge_freshness"}
+    assert all(
+        blocking[f"ge_raw_{t}"] for t in ("kolada_values", "kolada_kpi", "pxweb_values", "scb_population")
+    )
+
+
+def test_dtypes_follow_the_duckdb_type_not_the_nulls(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema raw")
+        con.execute(
+            "create table raw.a as select 1::integer i, 2::bigint b, true c, 'x' s, 1.5 d,"
+            " timestamptz '2026-01-01 00:00:00+00' t"
+        )
+        con.execute("create table raw.b as select null::integer i, null::bigint b, null::boolean c,"
+                    " null::varchar s, null::double d, null::timestamptz t")  # fmt: skip
+    a, b = read_table(db, "raw.a"), read_table(db, "raw.b")
+    assert [str(t) for t in a.dtypes] == [str(t) for t in b.dtypes]
+    assert [str(t) for t in a.dtypes] == [
+        "Int32",
+        "Int64",
+        "boolean",
+        "str",
+        "float64",
+        "datetime64[us, UTC]",
+    ]
+
+
+def test_every_registered_suite_is_a_check() -> None:
+    assert set(registry.SUITES) == {g.suite_name for g in GATES}
+    assert set(registry.FRAMES) <= set(registry.SUITES)
+
+
+def test_loading_the_definitions_does_not_import_great_expectations() -> None:
+    code = "import sys, orchestration.definitions; print('great_expectations' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert out.stdout.strip() == "False"
