@@ -43,6 +43,7 @@ ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "windows-1252": "cp1252"
 RESPONDENT_ID = re.compile(
     r"^(id|resp(ondent)?[ _-]?(id|nr)?|elev[ _-]?(id|nr)|person(nummer|nr)?|pnr|l(ö|o)pn(umme)?r|svarsid)$"
 )
+CELL_KEY = ("indicator_id", "region_code", "period_start", "period_end", "sex", "age_group")
 PERIOD = re.compile(r"^(?:(?:ht|vt)\s*)?(\d{4})(?:\s*[-/–]\s*(\d{2}|\d{4}))?$", re.IGNORECASE)
 
 
@@ -591,27 +592,40 @@ def parse_survey(spec_path: Path, regions: RegionIndex, catalogue_ids: Iterable[
 def parse_drop_folder(
     spec_paths: Sequence[Path], regions: RegionIndex, catalogue_ids: Iterable[str] = ()
 ) -> list[ParsedSurvey]:
-    """Every survey, or SurveyError with the problems of all of them (nothing half-loaded)."""
+    """Every survey, or SurveyError with the problems of all of them (nothing half-loaded).
+
+    Several files (waves) of one survey may lie side by side: their specs may declare the same
+    indicator, identically, but no two files may hold the same cell.
+    """
     parsed, problems = [], []
-    names: dict[str, str] = {}
-    ids = set(catalogue_ids)
+    declared: dict[str, tuple[str, SurveyIndicator, str]] = {}  # id -> survey, definition, spec
+    cells: dict[tuple, tuple[str, int]] = {}
     for path in spec_paths:
         try:
-            survey = parse_survey(path, regions, ids)
+            survey = parse_survey(path, regions, catalogue_ids)
         except SurveyError as exc:
             problems.extend(exc.problems)
             continue
-        if survey.spec.name in names:
-            problems.append(
-                Problem(
-                    path.name,
-                    None,
-                    "survey",
-                    f"survey {survey.spec.name!r} is also {names[survey.spec.name]}",
+        spec = survey.spec
+        for indicator in spec.indicators.values():
+            first = declared.setdefault(indicator.indicator_id, (spec.name, indicator, path.name))
+            if first[:2] != (spec.name, indicator):
+                problems.append(
+                    Problem(
+                        path.name,
+                        None,
+                        "indicators",
+                        f"indicator {indicator.indicator_id!r} is declared differently in {first[2]}"
+                        " (a later wave of a survey repeats its indicators unchanged)",
+                    )
                 )
-            )
-        names[survey.spec.name] = path.name
-        ids |= {i.indicator_id for i in survey.spec.indicators.values()}
+        for row in survey.rows:
+            key = tuple(row[k] for k in CELL_KEY)
+            other = cells.setdefault(key, (spec.file.name, row["file_row"]))
+            if other != (spec.file.name, row["file_row"]):
+                problems.append(
+                    Problem(spec.file.name, row["file_row"], None, f"same cell as {other[0]}:{other[1]}")
+                )
         parsed.append(survey)
     if problems:
         raise SurveyError(problems)
@@ -713,8 +727,8 @@ def raw_rows(parsed: Sequence[ParsedSurvey], records: dict[str, LandedBody]) -> 
 
 def indicator_rows(parsed: Sequence[ParsedSurvey]) -> list[dict[str, Any]]:
     """The surveys' indicators as catalogue lines (dim_indicator takes them beside the catalogue)."""
-    return [
-        {
+    rows = {
+        i.indicator_id: {
             "indicator_id": i.indicator_id,
             "title": i.title,
             "protective_factor": i.protective_factor,
@@ -725,4 +739,5 @@ def indicator_rows(parsed: Sequence[ParsedSurvey]) -> list[dict[str, Any]]:
         }
         for p in parsed
         for i in p.spec.indicators.values()
-    ]
+    }
+    return list(rows.values())  # waves of one survey declare the same indicators

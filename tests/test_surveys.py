@@ -216,6 +216,26 @@ def test_spec_errors_name_the_spec(drop: Path, old: str, new: str, reason: str) 
     assert problem.file == SPEC and reason in problem.reason
 
 
+def test_two_waves_of_one_survey_load_together_but_never_the_same_cell(drop: Path) -> None:
+    wave = drop / "exempelenkaten_2022_23.csv"
+    wave.write_bytes((drop / DATA).read_bytes().replace(b"2023/24", b"2022/23"))
+    spec = (drop / SPEC).read_text(encoding="utf-8").replace(f"file: {DATA}", f"file: {wave.name}")
+    (drop / "exempelenkaten_2022.yml").write_text(spec, encoding="utf-8")
+    parsed = surveys.parse_drop_folder(surveys.find_specs(drop), REGIONS)
+    assert sum(len(p.rows) for p in parsed) == 192
+    assert len(surveys.indicator_rows(parsed)) == 4
+
+    wave.write_bytes((drop / DATA).read_bytes())  # the same school year again
+    with pytest.raises(SurveyError) as caught:
+        surveys.parse_drop_folder(surveys.find_specs(drop), REGIONS)
+    assert len(caught.value.problems) == 96
+    assert str(caught.value.problems[0]) == f"{wave.name}:2: same cell as {DATA}:2"
+
+    (drop / "exempelenkaten_2022.yml").write_text(spec.replace("andel (%)", "procent", 1), encoding="utf-8")
+    with pytest.raises(SurveyError, match="declared differently in exempelenkaten.yml"):
+        surveys.parse_drop_folder(surveys.find_specs(drop), REGIONS)
+
+
 def test_regions_by_code_or_name_and_gotland_counted_once() -> None:
     assert [REGIONS.resolve(t) for t in ("1780", "0017", "17", "00", "0000", "Sverige")] == [
         "1780", "17", "17", "00", "00", "00",
