@@ -24,13 +24,15 @@ create table mart.fct_indicator_value as select * from (values
     ('kolada_n15428', '18', 2024, 2024, 51.0, 'kolada'),
     ('kolada_n15428', '1780', 2024, 2024, 52.0, 'kolada'),
     ('kolada_n15428', '1880', 2024, 2024, null, 'kolada'),
-    ('fohm_x', '17', 2019, 2020, 10.0, 'fohm')
+    ('fohm_x', '17', 2019, 2020, 10.0, 'fohm'),
+    ('survey_x', '1780', 2024, 2024, null, 'survey:x')
 ) t(indicator_id, region_code, period_start, period_end, value, source);
 create table mart.fct_population as select * from (values
     ('17', 2024, 'female', 10), ('17', 2024, 'male', 11), ('17', 2024, 'total', 21)
 ) t(region_code, year, sex, population);
 create table raw.kolada_values as select 'N15428' as kpi_id from range(4);
 create table raw.pxweb_values as select 'fohm_x' as indicator_id;
+create table raw.survey_values as select 'survey_x' as indicator_id;
 create table raw.scb_population as select 1 as x from range(2);
 """
 
