@@ -11,6 +11,7 @@ import pandas as pd
 from expectations import gates, mart, raw
 from expectations.core import Outcome, Suite, validate
 from expectations.frames import query, read_table
+from ingest.catalog import Indicator
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,27 @@ def region_codes(build_db: Path) -> list[str]:
     return query(build_db, "select region_code from mart.dim_region")["region_code"].tolist()
 
 
+def indicators(build_db: Path) -> list[Indicator]:
+    """dim_indicator's rows: the catalogue and the indicators the survey specs declare."""
+    rows = query(
+        build_db,
+        "select indicator_id, title, protective_factor, source, source_ref, unit, higher_is_better"
+        " from mart.dim_indicator",
+    )
+    return [
+        Indicator(
+            r.indicator_id,
+            r.title,
+            r.protective_factor,
+            r.source,
+            r.source_ref,
+            r.unit,
+            None if pd.isna(r.higher_is_better) else bool(r.higher_is_better),
+        )
+        for r in rows.itertuples(index=False)
+    ]
+
+
 def kolada_region_ids(build_db: Path) -> list[str]:
     return query(build_db, "select municipality_id from raw.kolada_municipality")["municipality_id"].tolist()
 
@@ -33,7 +55,9 @@ SUITES: dict[str, Callable[[Paths], Suite]] = {
     "raw.kolada_kpi": lambda p: raw.kolada_kpi(),
     "raw.pxweb_values": lambda p: raw.pxweb_values(),
     "raw.scb_population": lambda p: raw.scb_population(),
-    "mart.fct_indicator_value": lambda p: mart.fct_indicator_value(None, region_codes(p.build_db)),
+    "mart.fct_indicator_value": lambda p: mart.fct_indicator_value(
+        indicators(p.build_db), region_codes(p.build_db)
+    ),
     "mart.dim_region": lambda p: mart.dim_region(),
     "mart.dim_indicator": lambda p: mart.dim_indicator(),
     "mart.fct_population": lambda p: mart.fct_population(region_codes(p.build_db)),
