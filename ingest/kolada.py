@@ -4,7 +4,10 @@ Facts the client relies on (v3): pages are followed through ``next_url`` until i
 missing or empty; at most 25 ids fit in one comma-separated path segment; ``per_page``
 is at most 5000; ``value`` may be null and ``status`` carries a flag; ``isdeleted``
 rows are dropped; an unknown KPI gives 200 with no values, so an empty result for a
-KPI the catalogue expects is an error.
+KPI the catalogue expects is an error. ``/municipality_groups`` lists Kolada's municipality
+groups (``{"id": "G…", "title": …, "members": [{"member_id", "member_title"}]}``; older
+descriptions name the member keys ``id``/``title``, both are accepted), among them SKR's
+kommungrupper; ``from_date`` on a data query returns only values changed after that date.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ GENDERS = ("T", "K", "M")
 KIND_MUNICIPALITY = "municipality"
 KIND_KPI = "kpi"
 KIND_DATA = "data"
+KIND_MUNICIPALITY_GROUPS = "municipality_groups"
 
 
 def base_url() -> str:
@@ -89,6 +93,18 @@ class KoladaClient:
         rows: list[dict[str, Any]] = []
         for body, _ in self.pages("municipality", KIND_MUNICIPALITY):
             rows.extend(parse_municipalities(body))
+        return rows
+
+    def municipality_groups(self) -> list[dict[str, Any]]:
+        """Every municipality group with its members (``/municipality_groups``), one row a member."""
+        rows: list[dict[str, Any]] = []
+        for body, record in self.pages("municipality_groups", KIND_MUNICIPALITY_GROUPS):
+            rows.extend(parse_municipality_groups(body, record.url if record else self.base_url))
+        if not rows:
+            raise SourceError(
+                f"{SOURCE}: GET {urljoin(self.base_url, 'municipality_groups')} returned no groups;"
+                " the kommungrupp classification of dim_region needs them"
+            )
         return rows
 
     def kpis(self, kpi_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -193,6 +209,33 @@ def parse_municipalities(body: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def parse_municipality_groups(body: dict[str, Any], url: str) -> list[dict[str, Any]]:
+    """One row per (group, member); a group without members or ids is an error naming the URL."""
+    rows: list[dict[str, Any]] = []
+    for group in body["values"]:
+        if _is_deleted(group):
+            continue
+        group_id, members = group.get("id"), group.get("members")
+        if not group_id or not isinstance(members, list):
+            raise SourceError(
+                f"{SOURCE}: GET {url} has a municipality group without id or members list:"
+                f" {str(group)[:200]}"
+            )
+        for member in members:
+            member_id = member.get("member_id", member.get("id"))
+            if member_id is None:
+                raise SourceError(f"{SOURCE}: GET {url}: group {group_id} has a member without id: {member}")
+            rows.append(
+                {
+                    "group_id": str(group_id),
+                    "group_title": group.get("title"),
+                    "member_id": str(member_id),
+                    "member_title": member.get("member_title", member.get("title")),
+                }
+            )
+    return rows
+
+
 def parse_kpis(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
@@ -254,12 +297,19 @@ def parse_values(body: dict[str, Any], record: LandedBody | None) -> list[dict[s
 
 def parse_batch(batch: CompleteBatch) -> dict[str, list[dict[str, Any]]]:
     """Re-parse a complete landing batch into the three raw tables (no network)."""
-    tables: dict[str, list[dict[str, Any]]] = {"municipality": [], "kpi": [], "values": []}
+    tables: dict[str, list[dict[str, Any]]] = {
+        "municipality": [],
+        "municipality_groups": [],
+        "kpi": [],
+        "values": [],
+    }
     for record in batch.records():
         body = batch.read_json(record)
         check_envelope(body, record.url)
         if record.kind == KIND_MUNICIPALITY:
             tables["municipality"].extend(parse_municipalities(body))
+        elif record.kind == KIND_MUNICIPALITY_GROUPS:
+            tables["municipality_groups"].extend(parse_municipality_groups(body, record.url))
         elif record.kind == KIND_KPI:
             tables["kpi"].extend(parse_kpis(body))
         elif record.kind == KIND_DATA:

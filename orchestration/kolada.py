@@ -30,6 +30,12 @@ VALUE_COLUMNS = {
     "body_sha256": "varchar",
 }
 MUNICIPALITY_COLUMNS = {"municipality_id": "varchar", "title": "varchar", "type": "varchar"}
+MUNICIPALITY_GROUP_COLUMNS = {
+    "group_id": "varchar",
+    "group_title": "varchar",
+    "member_id": "varchar",
+    "member_title": "varchar",
+}
 KPI_COLUMNS = {
     "kpi_id": "varchar",
     "title": "varchar",
@@ -45,6 +51,10 @@ RAW_TABLES = {
     "kolada_values": "Kolada values of the catalogue's KPIs: KPI × region × year × gender.",
     "kolada_municipality": "Kolada's region list: 290 municipalities, 21 regions and Riket.",
     "kolada_kpi": "Kolada metadata of the catalogue's KPIs.",
+    "kolada_municipality_groups": (
+        "Kolada's municipality groups (/municipality_groups), one row per group and member;"
+        " SKR's kommungrupper among them."
+    ),
 }
 
 
@@ -71,6 +81,7 @@ def kolada_landing(
     )
     try:
         municipalities = client.municipalities()
+        client.municipality_groups()
         client.kpis(kpi_ids)
         values = client.values(kpi_ids, years)
         kolada.check_region_codes(values, municipalities)
@@ -116,6 +127,11 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     years = batch.info().get("years") or periods
     kolada.check_expected_kpis(values, kpi_ids, years, f"landing batch {batch.path}")
     kolada.check_region_codes(values, tables["municipality"])
+    if not tables["municipality_groups"]:
+        raise kolada.SourceError(
+            f"{kolada.SOURCE}: landing batch {batch.path} has no /municipality_groups body"
+            " (fetched before groups were landed?); run the fetch again"
+        )
     build_db = warehouse.build_db
     counts = {
         "kolada_values": replace_raw_table(build_db, "kolada_values", VALUE_COLUMNS, values),
@@ -123,6 +139,9 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
             build_db, "kolada_municipality", MUNICIPALITY_COLUMNS, tables["municipality"]
         ),
         "kolada_kpi": replace_raw_table(build_db, "kolada_kpi", KPI_COLUMNS, tables["kpi"]),
+        "kolada_municipality_groups": replace_raw_table(
+            build_db, "kolada_municipality_groups", MUNICIPALITY_GROUP_COLUMNS, tables["municipality_groups"]
+        ),
     }
     context.log.info(f"Loaded {counts} from {batch.path}")
     common = {"landing_batch": batch.path.as_posix()}
@@ -139,7 +158,7 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
             "seconds": round(time.perf_counter() - started, 2),
         },
     )
-    for table in ("kolada_municipality", "kolada_kpi"):
+    for table in ("kolada_municipality", "kolada_kpi", "kolada_municipality_groups"):
         yield MaterializeResult(
             asset_key=["kolada", table],
             metadata={**common, "table": f"raw.{table}", "rows": counts[table]},

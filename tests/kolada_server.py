@@ -1,9 +1,10 @@
 """A local Kolada-v3-shaped HTTP server for tests and benchmarks.
 
-It serves ``/v3/municipality``, ``/v3/kpi/{ids}`` and ``/v3/data/kpi/{ids}[/municipality/{ids}]
-/year/{ids}`` with ``per_page``/``page`` paging and ``next_url``, refuses segments of more than
-25 ids with 400 (as v3 does), and can be told to answer matching requests with faults:
-429 with ``Retry-After``, 500, a truncated body, or a slow answer.
+It serves ``/v3/municipality``, ``/v3/municipality_groups``, ``/v3/kpi/{ids}`` and
+``/v3/data/kpi/{ids}[/municipality/{ids}]/year/{ids}`` with ``per_page``/``page`` paging and
+``next_url``, refuses segments of more than 25 ids with 400 (as v3 does), and can be told to
+answer matching requests with faults: 429 with ``Retry-After``, 500, a truncated body, or a
+slow answer.
 """
 
 from __future__ import annotations
@@ -33,6 +34,57 @@ SMALL_REGIONS = [
 ]
 
 
+# SKR's kommungrupper (2023 names) as group titles; the assignment below is SYNTHETIC
+# (deterministic per municipality code), except for the named test municipalities.
+SKR_GROUPS = [
+    "Storstäder",
+    "Pendlingskommun nära storstad",
+    "Större stad",
+    "Pendlingskommun nära större stad",
+    "Lågpendlingskommun nära större stad",
+    "Mindre stad/tätort",
+    "Pendlingskommun nära mindre stad/tätort",
+    "Landsbygdskommun",
+    "Landsbygdskommun med besöksnäring",
+]
+KNOWN_GROUPS = {
+    "1780": "Större stad",  # Karlstad
+    "1380": "Större stad",  # Halmstad
+    "1715": "Pendlingskommun nära större stad",  # Kil
+    "0980": "Landsbygdskommun med besöksnäring",  # Gotland
+}
+
+
+def synthetic_groups(regions: list[dict[str, Any]], year: int = 2023) -> list[dict[str, Any]]:
+    """Kolada-shaped municipality groups for ``regions``: one SKR kommungrupp per municipality
+    (titled with the classification year), an older classification that differs for Kil, a
+    county group and a "Liknande kommuner" group, which are not kommungrupper."""
+    municipalities = [r for r in regions if r.get("type") == "K"]
+    members: dict[str, list[dict[str, str]]] = {name: [] for name in SKR_GROUPS}
+    for r in municipalities:
+        name = KNOWN_GROUPS.get(r["id"]) or SKR_GROUPS[sum(map(ord, r["id"])) % len(SKR_GROUPS)]
+        members[name].append({"member_id": r["id"], "member_title": r["title"]})
+    groups = [
+        {"id": f"G{900 + i}", "title": f"{name}, SKR:s kommungruppsindelning {year}", "members": m}
+        for i, (name, m) in enumerate(members.items())
+        if m
+    ]
+    kil = [r for r in municipalities if r["id"] == "1715"]
+    if kil:
+        older = [{"member_id": "1715", "member_title": kil[0]["title"]}]
+        title = f"Landsbygdskommun, SKR:s kommungruppsindelning {year - 6}"
+        groups.append({"id": "G800", "title": title, "members": older})
+    varmland = [
+        {"member_id": r["id"], "member_title": r["title"]} for r in municipalities if r["id"][:2] == "17"
+    ]
+    if varmland:
+        groups.append({"id": "G17", "title": "Värmlands läns kommuner, ovägt medel", "members": varmland})
+        groups.append(
+            {"id": "G35999", "title": "Liknande kommuner grundskola, Karlstad, 2024", "members": varmland}
+        )
+    return groups
+
+
 @dataclass
 class Fault:
     """Answer the next ``times`` requests whose path contains ``match`` with a fault."""
@@ -49,6 +101,7 @@ class KoladaData:
     """What the server knows: regions, KPI metadata and data objects."""
 
     regions: list[dict[str, Any]] = field(default_factory=lambda: list(SMALL_REGIONS))
+    groups: list[dict[str, Any]] | None = None  # None: synthetic_groups(regions) when asked
     kpis: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (kpi, municipality, year) -> data object as served
     objects: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
@@ -189,6 +242,8 @@ class _Handler(BaseHTTPRequestHandler):
         data = self.server.data
         if parts == ["municipality"]:
             return data.regions
+        if parts == ["municipality_groups"]:
+            return data.groups if data.groups is not None else synthetic_groups(data.regions)
         if len(parts) == 2 and parts[0] == "kpi":
             ids = self._ids(parts[1])
             return [data.kpis[i] for i in ids if i in data.kpis]
