@@ -37,6 +37,10 @@ class WarehouseResource(ConfigurableResource):
     def mart_db(self) -> Path:
         return self.root / "mart.duckdb"
 
+    @property
+    def export_dir(self) -> Path:
+        return self.root / "export"
+
 
 class KoladaResource(ConfigurableResource):
     """Kolada v3 access. Empty ``base_url`` means ``KOLADA_BASE_URL`` or the live API."""

@@ -9,13 +9,18 @@ kommungrupper as (
     select * from {{ ref('kommungrupper') }}
 ),
 
--- counties whose only municipality covers the same area (Gotland: county 09 = municipality 0980)
+-- a county whose only municipality covers the same area and bears its name (Gotland: county 09
+-- 'Region Gotland' = municipality 0980 'Gotland'); a partial region list with one municipality of
+-- a larger county does not qualify
 single_municipality_counties as (
-    select county_code, min(region_code) as municipality_code
-    from regions
-    where region_level = 'municipality'
-    group by county_code
-    having count(*) = 1
+    select m.county_code, min(m.region_code) as municipality_code
+    from regions as m
+    inner join regions as c
+        on c.region_code = m.county_code
+        and c.region_level = 'county'
+    where m.region_level = 'municipality'
+    group by m.county_code
+    having count(*) = 1 and ends_with(lower(min(c.region_name)), lower(min(m.region_name)))
 )
 
 select
