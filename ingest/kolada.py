@@ -12,11 +12,12 @@ kommungrupper; ``from_date`` on a data query returns only values changed after t
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -74,9 +75,11 @@ class KoladaClient:
         self.per_page = per_page
         self.summary = FetchSummary()
 
-    def pages(self, path: str, kind: str) -> Iterator[tuple[dict[str, Any], LandedBody | None]]:
-        """GET ``path`` and every following page through ``next_url``."""
-        url: str | None = f"{urljoin(self.base_url, path)}?per_page={self.per_page}"
+    def pages(
+        self, path: str, kind: str, query: str = ""
+    ) -> Iterator[tuple[dict[str, Any], LandedBody | None]]:
+        """GET ``path`` (plus ``query``, e.g. ``&from_date=…``) and every page through ``next_url``."""
+        url: str | None = f"{urljoin(self.base_url, path)}?per_page={self.per_page}{query}"
         while url:
             body, record = self.http.get_json(url, kind=kind)
             check_envelope(body, url)
@@ -147,6 +150,62 @@ class KoladaClient:
         self.summary.rows_per_kpi = count_per_kpi(rows)
         check_expected_kpis(rows, kpi_ids, years, f"{urljoin(self.base_url, 'data/kpi/')}…")
         return rows
+
+
+    def unchanged_since(
+        self, previous: CompleteBatch, kpi_ids: Sequence[str], years: Sequence[int]
+    ) -> tuple[bool, str]:
+        """Whether Kolada has nothing new since the ``previous`` batch was fetched.
+
+        Asked with this client (give it no landing batch: nothing is landed): the batch covers
+        the same KPIs and years; no data object of them changed since the day before that fetch
+        (``from_date``, one query per KPI × year segment, an empty answer when nothing changed);
+        and the region, group and KPI metadata equal the batch's. Any doubt answers False, which
+        only costs a full fetch.
+        """
+        info = previous.info()
+        same_scope = info.get("kpis") == list(kpi_ids) and info.get("years") == list(years)
+        if not same_scope or not info.get("fetched_at"):
+            return False, f"batch {previous.batch_id} covers other KPIs or years (or predates change checks)"
+        since = (datetime.fromisoformat(info["fetched_at"]) - timedelta(days=1)).date().isoformat()
+        changed = 0
+        for kpi_segment in batches(kpi_ids):
+            for year_segment in batches(years):
+                path = f"data/kpi/{','.join(kpi_segment)}/year/{','.join(year_segment)}"
+                for body, _ in self.pages(path, KIND_DATA, f"&from_date={since}"):
+                    changed += len(body["values"])
+        if changed:
+            return False, f"{changed} data object(s) changed since {since}"
+        before: dict[str, list[dict[str, Any]]] = {
+            KIND_MUNICIPALITY: [],
+            KIND_MUNICIPALITY_GROUPS: [],
+            KIND_KPI: [],
+        }
+        for record in previous.records():
+            if record.kind in before:
+                body = previous.read_json(record)
+                before[record.kind].extend(_parse_metadata(record.kind, body, record.url))
+        now = {
+            KIND_MUNICIPALITY: self.municipalities(),
+            KIND_MUNICIPALITY_GROUPS: self.municipality_groups(),
+            KIND_KPI: self.kpis(kpi_ids),
+        }
+        for kind, rows in now.items():
+            if _canonical(rows) != _canonical(before[kind]):
+                return False, f"/{kind} differs from batch {previous.batch_id}"
+        return True, f"no data object changed since {since}; regions, groups and KPI metadata unchanged"
+
+
+def _parse_metadata(kind: str, body: dict[str, Any], url: str) -> list[dict[str, Any]]:
+    if kind == KIND_MUNICIPALITY:
+        return parse_municipalities(body)
+    if kind == KIND_MUNICIPALITY_GROUPS:
+        return parse_municipality_groups(body, url)
+    return parse_kpis(body)
+
+
+def _canonical(rows: Iterable[dict[str, Any]]) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True, ensure_ascii=False) for r in rows)
 
 
 def minimum_requests(n_kpis: int, n_years: int, n_objects: int) -> int:

@@ -16,6 +16,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.resources import WarehouseResource
+from warehouse import state
+
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
 # Files whose change makes the manifest stale.
@@ -73,6 +76,12 @@ class BarnhalsaDbtTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
+def project_digest() -> str:
+    """Digest of everything a dbt build reads besides the raw tables: models, macros, seeds, config."""
+    build_output = [DBT_PROJECT_DIR / name for name in ("target", "logs", "dbt_packages")]
+    return state.files_digest(DBT_INPUTS, {".sql", ".yml", ".yaml", ".csv"}, skip=build_output)
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -80,12 +89,34 @@ class BarnhalsaDbtTranslator(DagsterDbtTranslator):
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
 )
-def barnhalsa_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """``dbt build``: seeds, models and their tests; a failing test fails the step."""
+def barnhalsa_dbt(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    """``dbt build``: seeds, models and their tests; a failing test fails the step.
+
+    Skipped, with nothing materialised (so the checks and the publish step are skipped too),
+    when the raw tables were loaded from the same landing batches and the project files are the
+    same as for the mart published last, and that mart is still there.
+    """
+    fingerprint = state.build_fingerprint(warehouse.build_db, project_digest())
+    full_build = not context.is_subset
+    if (
+        full_build
+        and not state.forced()
+        and warehouse.mart_db.exists()
+        and state.read_state(warehouse.build_db).get("published") == fingerprint
+    ):
+        context.log.info(
+            "Sources, landing batches and dbt project unchanged since the published mart: no dbt build,"
+            " nothing to publish (BARNHALSA_FORCE=1 builds anyway)"
+        )
+        return
     try:
         yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
     finally:
         release_duckdb()
+    if full_build:
+        state.write_state(warehouse.build_db, {"dbt_built": fingerprint})
 
 
 def release_duckdb() -> None:

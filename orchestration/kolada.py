@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from dagster import (
     AssetExecutionContext,
@@ -15,6 +16,7 @@ from dagster import (
 from ingest import catalog, kolada
 from ingest.landing import Landing
 from orchestration.resources import KoladaResource, WarehouseResource
+from warehouse import state
 from warehouse.load import replace_raw_table
 
 VALUE_COLUMNS = {
@@ -64,8 +66,10 @@ RAW_TABLES = {
     pool="kolada_api",
     kinds={"python"},
     description=(
-        "Kolada v3 responses for the catalogue's KPIs (values, KPI metadata, regions), landed"
-        " unchanged under warehouse/raw/kolada/<batch>/ with a manifest of URLs and fetch times."
+        "Kolada v3 responses for the catalogue's KPIs (values, KPI metadata, regions, municipality"
+        " groups), landed unchanged under warehouse/raw/kolada/<batch>/ with a manifest of URLs and"
+        " fetch times. Nothing is fetched when Kolada reports no value changed since the last batch"
+        " (from_date) and its metadata equals the batch's."
     ),
 )
 def kolada_landing(
@@ -74,6 +78,22 @@ def kolada_landing(
     kpi_ids = catalog.source_refs(kolada.SOURCE)
     years = kolada_api.year_list()
     landing = Landing(warehouse.raw_dir, kolada.SOURCE)
+    previous = landing.latest_or_none()
+    if previous is not None and not state.forced():
+        checker = kolada_api.client(None)
+        unchanged, reason = checker.unchanged_since(previous, kpi_ids, years)
+        context.log.info(f"Kolada change check against {previous.path.name}: {reason}")
+        if unchanged:
+            return MaterializeResult(
+                metadata={
+                    **checker.http.stats.as_metadata(),
+                    "unchanged": True,
+                    "reason": reason,
+                    "landing_batch": previous.path.as_posix(),
+                    "base_url": MetadataValue.url(checker.base_url),
+                }
+            )
+    fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
     batch = landing.start_batch()
     client = kolada_api.client(batch)
     context.log.info(
@@ -88,7 +108,7 @@ def kolada_landing(
     except BaseException:
         batch.abort()
         raise
-    path = batch.commit({"kpis": kpi_ids, "years": years})
+    path = batch.commit({"kpis": kpi_ids, "years": years, "fetched_at": fetched_at})
     context.log.info(f"Landed {client.summary.pages} bodies in {path}")
     objects = len({(v["kpi_id"], v["municipality_id"], v["period"]) for v in values})
     return MaterializeResult(
@@ -121,6 +141,15 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     started = time.perf_counter()
     kpi_ids = catalog.source_refs(kolada.SOURCE)
     batch = Landing(warehouse.raw_dir, kolada.SOURCE).latest()
+    loads = {table: batch.path.name for table in RAW_TABLES}
+    if state.loads_unchanged(warehouse.build_db, loads):
+        context.log.info(f"raw.kolada_* already hold {batch.path}; nothing to load")
+        for table in RAW_TABLES:
+            yield MaterializeResult(
+                asset_key=["kolada", table],
+                metadata={"landing_batch": batch.path.as_posix(), "table": f"raw.{table}", "unchanged": True},
+            )
+        return
     tables = kolada.parse_batch(batch)
     values = tables["values"]
     periods = sorted({v["period"] for v in values})
@@ -143,6 +172,7 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
             build_db, "kolada_municipality_groups", MUNICIPALITY_GROUP_COLUMNS, tables["municipality_groups"]
         ),
     }
+    state.record_loads(build_db, loads)
     context.log.info(f"Loaded {counts} from {batch.path}")
     common = {"landing_batch": batch.path.as_posix()}
     yield MaterializeResult(
