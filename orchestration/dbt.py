@@ -33,7 +33,8 @@ def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    target = Path(project.target_path).resolve()
+    # target_path is relative to the project folder, not to the working directory
+    target = (Path(project.project_dir) / project.target_path).resolve()
     for folder in DBT_INPUTS:
         for path in folder.rglob("*"):
             if target in path.parents or path.suffix not in {".sql", ".yml", ".yaml", ".csv"}:

@@ -155,3 +155,22 @@ def test_every_model_column_and_view_is_documented_and_exposed() -> None:
     assert {f"model.barnhalsa.{v}" for v in VIEWS} <= {
         u if u.startswith("model.") else f"model.barnhalsa.{u}" for u in unit_tested
     }
+
+
+def test_dbt_build_output_does_not_make_the_manifest_stale() -> None:
+    """A dbt build writes compiled .sql under target/<run>/; that must not force a re-parse
+    (about 7 s) at the next process start, or an unchanged run pays for it."""
+    from orchestration.dbt import DBT_PROJECT_DIR, dbt_project, ensure_manifest, manifest_is_stale
+
+    ensure_manifest()
+    compiled = DBT_PROJECT_DIR / "target" / "barnhalsa_dbt-test" / "compiled" / "model.sql"
+    compiled.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        compiled.write_text("select 1")
+        later = Path(dbt_project.manifest_path).stat().st_mtime + 10
+        os.utime(compiled, (later, later))
+        assert not manifest_is_stale()
+    finally:
+        compiled.unlink(missing_ok=True)
+        for folder in (compiled.parent, compiled.parent.parent):
+            folder.rmdir()
