@@ -77,12 +77,6 @@ class BarnhalsaDbtTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
-def project_digest() -> str:
-    """Digest of everything a dbt build reads besides the raw tables: models, macros, seeds, config."""
-    build_output = [DBT_PROJECT_DIR / name for name in ("target", "logs", "dbt_packages")]
-    return state.files_digest(DBT_INPUTS, {".sql", ".yml", ".yaml", ".csv"}, skip=build_output)
-
-
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -99,7 +93,7 @@ def barnhalsa_dbt(
     when the raw tables were loaded from the same landing batches and the project files are the
     same as for the mart published last, and that mart is still there.
     """
-    fingerprint = state.build_fingerprint(warehouse.build_db, project_digest())
+    fingerprint = state.build_fingerprint(warehouse.build_db, state.dbt_project_digest())
     full_build = not context.is_subset
     if (
         full_build

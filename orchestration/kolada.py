@@ -141,7 +141,7 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     started = time.perf_counter()
     kpi_ids = catalog.source_refs(kolada.SOURCE)
     batch = Landing(warehouse.raw_dir, kolada.SOURCE).latest()
-    loads = {table: batch.path.name for table in RAW_TABLES}
+    loads = state.kolada_loads(batch.path.name, RAW_TABLES)
     if state.loads_unchanged(warehouse.build_db, loads):
         context.log.info(f"raw.kolada_* already hold {batch.path}; nothing to load")
         for table in RAW_TABLES:

@@ -124,12 +124,7 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
     """Parse the newest landing batch of every PxWeb table into the build database (no request)."""
     started = time.perf_counter()
     batches = {spec.key: landing_for(warehouse.raw_dir, spec).latest() for spec in TABLES}
-    loads = {
-        table: ",".join(
-            f"{s.key}/{batches[s.key].path.name}" for s in TABLES if (s.kind == "population") == pop
-        )
-        for table, pop in (("pxweb_values", False), ("scb_population", True))
-    }
+    loads = state.pxweb_loads({s.key: (s.kind, batches[s.key].path.name) for s in TABLES})
     if state.loads_unchanged(warehouse.build_db, loads):
         context.log.info("raw.pxweb_values and raw.scb_population already hold the newest batches")
         for key, table in (

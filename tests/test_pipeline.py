@@ -262,6 +262,21 @@ def test_publish_succeeds_while_readers_hold_and_open_the_mart_read_only(
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert "published_mart" not in materialized
     assert not any(key.startswith("mart/") for key in materialized)
+    # make run's check before starting a run says the same, landing nothing; a revision flips it
+    from orchestration.run import nothing_changed
+
+    config = {
+        "resources": {
+            "kolada_api": {"config": {"base_url": urls["kolada_url"], "years": 3, "last_year": 2026}},
+            "pxweb": {"config": {"scb_base_url": urls["scb_url"], "fohm_base_url": urls["fohm_url"]}},
+        }
+    }
+    same, reason = nothing_changed(config)
+    assert same, reason
+    kolada_data.add("N15428", "1780", 2026, [{"count": 1, "gender": "T", "status": "", "value": 98.0}])
+    same, reason = nothing_changed(config)
+    assert not same and reason.startswith("Kolada: 1 data object(s) changed")
+    assert sorted((warehouse_dir / "raw" / "kolada").iterdir()) == batches
     # dbt docs generate works against the build the pipeline made (README documents it)
     dbt = Path(sys.executable).with_name("dbt")
     proc = subprocess.run(

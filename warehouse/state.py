@@ -89,7 +89,31 @@ def files_digest(folders: Iterable[Path], suffixes: set[str], skip: Iterable[Pat
     return digest.hexdigest()
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dbt_project_digest(root: Path = ROOT) -> str:
+    """Digest of everything a dbt build reads besides the raw tables: models, macros, tests,
+    seeds (the catalogue) and configuration; dbt's own output folders are left out."""
+    project = root / "dbt_project"
+    build_output = [project / name for name in ("target", "logs", "dbt_packages")]
+    return files_digest([project, root / "catalog"], {".sql", ".yml", ".yaml", ".csv"}, skip=build_output)
+
+
 def build_fingerprint(db_path: Path, project_digest: str) -> str:
     """What a dbt build depends on: every raw table's loaded batch and the project files."""
     loads = sorted((k, v) for k, v in read_state(db_path).items() if k.startswith("load:"))
     return hashlib.sha256(repr((loads, project_digest)).encode()).hexdigest()
+
+
+def kolada_loads(batch_name: str, tables: Iterable[str]) -> dict[str, str]:
+    """Load keys of the Kolada raw tables: all come from one landing batch."""
+    return {table: batch_name for table in tables}
+
+
+def pxweb_loads(batches: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """Load keys of raw.pxweb_values and raw.scb_population from {table key: (kind, batch name)}."""
+    keys: dict[str, list[str]] = {"pxweb_values": [], "scb_population": []}
+    for key, (kind, batch_name) in batches.items():
+        keys["scb_population" if kind == "population" else "pxweb_values"].append(f"{key}/{batch_name}")
+    return {table: ",".join(parts) for table, parts in keys.items()}

@@ -102,3 +102,5 @@ left join per_region as p
 left join levels_published as lp
     on lp.indicator_id = i.indicator_id
     and lp.region_level = r.region_level
+-- stored in county order so a county's rows sit together (DuckDB skips the other row groups)
+order by r.county_code, r.region_code, i.indicator_id

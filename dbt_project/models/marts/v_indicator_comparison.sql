@@ -105,3 +105,5 @@ left join kommungrupp_means as g
     and g.period_end = f.period_end
     and g.sex = f.sex
     and g.age_group = f.age_group
+-- stored in county order so a county's rows sit together (DuckDB skips the other row groups)
+order by r.county_code, f.region_code, f.indicator_id, f.period_start, f.period_end, f.sex, f.age_group

@@ -69,3 +69,5 @@ inner join {{ ref('dim_indicator') }} as i
 inner join {{ ref('dim_region') }} as r
     on r.region_code = s.region_code
 where s.recency = 1
+-- stored in county order so a county's rows sit together (DuckDB skips the other row groups)
+order by r.county_code, s.region_code, s.indicator_id, s.sex, s.age_group
