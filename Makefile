@@ -9,7 +9,7 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run rebuild test lint dev bench serve
+.PHONY: install run rebuild test lint dev bench bench-mart docs serve
 
 install:  ## uv (if missing) and the locked environment in .venv
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -31,6 +31,12 @@ dev: install  ## the Dagster UI on http://127.0.0.1:3000
 bench: install  ## benchmarks against local sources: the main job, and SCB splitting and pacing
 	$(RUN) python bench/kolada_pipeline.py
 	$(RUN) python bench/scb_pxweb.py
+
+bench-mart: install  ## full and unchanged runs against local sources, view latency on the published mart
+	$(RUN) python bench/mart_views.py
+
+docs: install  ## dbt docs (models, columns, exposures) from warehouse/build.duckdb into dbt_project/target
+	$(RUN) dbt docs generate --project-dir dbt_project --profiles-dir dbt_project
 
 serve: install  ## local Kolada, SCB and Folkhälsodata servers on ports 8765-8767 (synthetic values)
 	$(RUN) python -m tests.local_sources --port 8765 $(SERVE_ARGS)

@@ -138,7 +138,8 @@ def bench(args: argparse.Namespace, sources, kpis, year_list, region_rows, regio
     print(f"    process start and code-location load {outside_run:5.1f} s")
     print(f"    run bookkeeping between steps        {steps['__run__'] - in_steps:5.1f} s")
     objects = len(data.objects)
-    minimum = minimum_requests(len(kpis), len(year_list), objects) + 1 + 1  # + /municipality + /kpi
+    # + /municipality, /municipality_groups and /kpi
+    minimum = minimum_requests(len(kpis), len(year_list), objects) + 3
     print("\nKolada requests")
     print(
         f"  made                 {http_requests:7d}  (pages {meta.get('pages')}, "
@@ -146,7 +147,7 @@ def bench(args: argparse.Namespace, sources, kpis, year_list, region_rows, regio
     )
     print(
         f"  minimum the API allows {minimum:5d}  (data: ceil({objects:,} objects / 5,000) with"
-        " ≤25 ids per segment, + /municipality + /kpi)"
+        " ≤25 ids per segment, + /municipality, /municipality_groups, /kpi)"
     )
     if len(results) > 1:
         print("\nExecutor comparison: `dagster job execute`, same job, same data")

@@ -4,16 +4,20 @@ Facts the client relies on (v3): pages are followed through ``next_url`` until i
 missing or empty; at most 25 ids fit in one comma-separated path segment; ``per_page``
 is at most 5000; ``value`` may be null and ``status`` carries a flag; ``isdeleted``
 rows are dropped; an unknown KPI gives 200 with no values, so an empty result for a
-KPI the catalogue expects is an error.
+KPI the catalogue expects is an error. ``/municipality_groups`` lists Kolada's municipality
+groups (``{"id": "G…", "title": …, "members": [{"member_id", "member_title"}]}``; older
+descriptions name the member keys ``id``/``title``, both are accepted), among them SKR's
+kommungrupper; ``from_date`` on a data query returns only values changed after that date.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -29,6 +33,7 @@ GENDERS = ("T", "K", "M")
 KIND_MUNICIPALITY = "municipality"
 KIND_KPI = "kpi"
 KIND_DATA = "data"
+KIND_MUNICIPALITY_GROUPS = "municipality_groups"
 
 
 def base_url() -> str:
@@ -70,9 +75,11 @@ class KoladaClient:
         self.per_page = per_page
         self.summary = FetchSummary()
 
-    def pages(self, path: str, kind: str) -> Iterator[tuple[dict[str, Any], LandedBody | None]]:
-        """GET ``path`` and every following page through ``next_url``."""
-        url: str | None = f"{urljoin(self.base_url, path)}?per_page={self.per_page}"
+    def pages(
+        self, path: str, kind: str, query: str = ""
+    ) -> Iterator[tuple[dict[str, Any], LandedBody | None]]:
+        """GET ``path`` (plus ``query``, e.g. ``&from_date=…``) and every page through ``next_url``."""
+        url: str | None = f"{urljoin(self.base_url, path)}?per_page={self.per_page}{query}"
         while url:
             body, record = self.http.get_json(url, kind=kind)
             check_envelope(body, url)
@@ -89,6 +96,18 @@ class KoladaClient:
         rows: list[dict[str, Any]] = []
         for body, _ in self.pages("municipality", KIND_MUNICIPALITY):
             rows.extend(parse_municipalities(body))
+        return rows
+
+    def municipality_groups(self) -> list[dict[str, Any]]:
+        """Every municipality group with its members (``/municipality_groups``), one row a member."""
+        rows: list[dict[str, Any]] = []
+        for body, record in self.pages("municipality_groups", KIND_MUNICIPALITY_GROUPS):
+            rows.extend(parse_municipality_groups(body, record.url if record else self.base_url))
+        if not rows:
+            raise SourceError(
+                f"{SOURCE}: GET {urljoin(self.base_url, 'municipality_groups')} returned no groups;"
+                " the kommungrupp classification of dim_region needs them"
+            )
         return rows
 
     def kpis(self, kpi_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -131,6 +150,62 @@ class KoladaClient:
         self.summary.rows_per_kpi = count_per_kpi(rows)
         check_expected_kpis(rows, kpi_ids, years, f"{urljoin(self.base_url, 'data/kpi/')}…")
         return rows
+
+
+    def unchanged_since(
+        self, previous: CompleteBatch, kpi_ids: Sequence[str], years: Sequence[int]
+    ) -> tuple[bool, str]:
+        """Whether Kolada has nothing new since the ``previous`` batch was fetched.
+
+        Asked with this client (give it no landing batch: nothing is landed): the batch covers
+        the same KPIs and years; no data object of them changed since the day before that fetch
+        (``from_date``, one query per KPI × year segment, an empty answer when nothing changed);
+        and the region, group and KPI metadata equal the batch's. Any doubt answers False, which
+        only costs a full fetch.
+        """
+        info = previous.info()
+        same_scope = info.get("kpis") == list(kpi_ids) and info.get("years") == list(years)
+        if not same_scope or not info.get("fetched_at"):
+            return False, f"batch {previous.batch_id} covers other KPIs or years (or predates change checks)"
+        since = (datetime.fromisoformat(info["fetched_at"]) - timedelta(days=1)).date().isoformat()
+        changed = 0
+        for kpi_segment in batches(kpi_ids):
+            for year_segment in batches(years):
+                path = f"data/kpi/{','.join(kpi_segment)}/year/{','.join(year_segment)}"
+                for body, _ in self.pages(path, KIND_DATA, f"&from_date={since}"):
+                    changed += len(body["values"])
+        if changed:
+            return False, f"{changed} data object(s) changed since {since}"
+        before: dict[str, list[dict[str, Any]]] = {
+            KIND_MUNICIPALITY: [],
+            KIND_MUNICIPALITY_GROUPS: [],
+            KIND_KPI: [],
+        }
+        for record in previous.records():
+            if record.kind in before:
+                body = previous.read_json(record)
+                before[record.kind].extend(_parse_metadata(record.kind, body, record.url))
+        now = {
+            KIND_MUNICIPALITY: self.municipalities(),
+            KIND_MUNICIPALITY_GROUPS: self.municipality_groups(),
+            KIND_KPI: self.kpis(kpi_ids),
+        }
+        for kind, rows in now.items():
+            if _canonical(rows) != _canonical(before[kind]):
+                return False, f"/{kind} differs from batch {previous.batch_id}"
+        return True, f"no data object changed since {since}; regions, groups and KPI metadata unchanged"
+
+
+def _parse_metadata(kind: str, body: dict[str, Any], url: str) -> list[dict[str, Any]]:
+    if kind == KIND_MUNICIPALITY:
+        return parse_municipalities(body)
+    if kind == KIND_MUNICIPALITY_GROUPS:
+        return parse_municipality_groups(body, url)
+    return parse_kpis(body)
+
+
+def _canonical(rows: Iterable[dict[str, Any]]) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True, ensure_ascii=False) for r in rows)
 
 
 def minimum_requests(n_kpis: int, n_years: int, n_objects: int) -> int:
@@ -191,6 +266,33 @@ def parse_municipalities(body: dict[str, Any]) -> list[dict[str, Any]]:
         for m in body["values"]
         if not _is_deleted(m)
     ]
+
+
+def parse_municipality_groups(body: dict[str, Any], url: str) -> list[dict[str, Any]]:
+    """One row per (group, member); a group without members or ids is an error naming the URL."""
+    rows: list[dict[str, Any]] = []
+    for group in body["values"]:
+        if _is_deleted(group):
+            continue
+        group_id, members = group.get("id"), group.get("members")
+        if not group_id or not isinstance(members, list):
+            raise SourceError(
+                f"{SOURCE}: GET {url} has a municipality group without id or members list:"
+                f" {str(group)[:200]}"
+            )
+        for member in members:
+            member_id = member.get("member_id", member.get("id"))
+            if member_id is None:
+                raise SourceError(f"{SOURCE}: GET {url}: group {group_id} has a member without id: {member}")
+            rows.append(
+                {
+                    "group_id": str(group_id),
+                    "group_title": group.get("title"),
+                    "member_id": str(member_id),
+                    "member_title": member.get("member_title", member.get("title")),
+                }
+            )
+    return rows
 
 
 def parse_kpis(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -254,12 +356,19 @@ def parse_values(body: dict[str, Any], record: LandedBody | None) -> list[dict[s
 
 def parse_batch(batch: CompleteBatch) -> dict[str, list[dict[str, Any]]]:
     """Re-parse a complete landing batch into the three raw tables (no network)."""
-    tables: dict[str, list[dict[str, Any]]] = {"municipality": [], "kpi": [], "values": []}
+    tables: dict[str, list[dict[str, Any]]] = {
+        "municipality": [],
+        "municipality_groups": [],
+        "kpi": [],
+        "values": [],
+    }
     for record in batch.records():
         body = batch.read_json(record)
         check_envelope(body, record.url)
         if record.kind == KIND_MUNICIPALITY:
             tables["municipality"].extend(parse_municipalities(body))
+        elif record.kind == KIND_MUNICIPALITY_GROUPS:
+            tables["municipality_groups"].extend(parse_municipality_groups(body, record.url))
         elif record.kind == KIND_KPI:
             tables["kpi"].extend(parse_kpis(body))
         elif record.kind == KIND_DATA:

@@ -50,6 +50,19 @@ def selection_digest(selection: dict[str, list[str]]) -> str:
     return hashlib.sha256(json.dumps(selection, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def table_unchanged(client: PxWebClient, spec: PxTable, landing: Landing) -> bool:
+    """Whether the table's ``updated`` stamp and selection equal its newest landed batch's
+    (one metadata request, nothing landed): the test fetch_table applies before any data call."""
+    previous = landing.latest_or_none()
+    if previous is None:
+        return False
+    meta, _, _ = client.metadata(spec.table)
+    digest = selection_digest(build_selection(spec, meta))
+    info = previous.info()
+    same_stamp = meta.updated is not None and info.get("updated") == meta.updated
+    return same_stamp and info.get("selection") == digest
+
+
 @dataclass
 class TableFetch:
     spec: PxTable

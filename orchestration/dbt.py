@@ -16,6 +16,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.resources import WarehouseResource
+from warehouse import state
+
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
 # Files whose change makes the manifest stale.
@@ -30,7 +33,8 @@ def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    target = Path(project.target_path).resolve()
+    # target_path is relative to the project folder, not to the working directory
+    target = (Path(project.project_dir) / project.target_path).resolve()
     for folder in DBT_INPUTS:
         for path in folder.rglob("*"):
             if target in path.parents or path.suffix not in {".sql", ".yml", ".yaml", ".csv"}:
@@ -80,12 +84,34 @@ class BarnhalsaDbtTranslator(DagsterDbtTranslator):
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
 )
-def barnhalsa_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """``dbt build``: seeds, models and their tests; a failing test fails the step."""
+def barnhalsa_dbt(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    """``dbt build``: seeds, models and their tests; a failing test fails the step.
+
+    Skipped, with nothing materialised (so the checks and the publish step are skipped too),
+    when the raw tables were loaded from the same landing batches and the project files are the
+    same as for the mart published last, and that mart is still there.
+    """
+    fingerprint = state.build_fingerprint(warehouse.build_db, state.dbt_project_digest())
+    full_build = not context.is_subset
+    if (
+        full_build
+        and not state.forced()
+        and warehouse.mart_db.exists()
+        and state.read_state(warehouse.build_db).get("published") == fingerprint
+    ):
+        context.log.info(
+            "Sources, landing batches and dbt project unchanged since the published mart: no dbt build,"
+            " nothing to publish (BARNHALSA_FORCE=1 builds anyway)"
+        )
+        return
     try:
         yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
     finally:
         release_duckdb()
+    if full_build:
+        state.write_state(warehouse.build_db, {"dbt_built": fingerprint})
 
 
 def release_duckdb() -> None:

@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from dagster import (
     AssetExecutionContext,
@@ -15,6 +16,7 @@ from dagster import (
 from ingest import catalog, kolada
 from ingest.landing import Landing
 from orchestration.resources import KoladaResource, WarehouseResource
+from warehouse import state
 from warehouse.load import replace_raw_table
 
 VALUE_COLUMNS = {
@@ -30,6 +32,12 @@ VALUE_COLUMNS = {
     "body_sha256": "varchar",
 }
 MUNICIPALITY_COLUMNS = {"municipality_id": "varchar", "title": "varchar", "type": "varchar"}
+MUNICIPALITY_GROUP_COLUMNS = {
+    "group_id": "varchar",
+    "group_title": "varchar",
+    "member_id": "varchar",
+    "member_title": "varchar",
+}
 KPI_COLUMNS = {
     "kpi_id": "varchar",
     "title": "varchar",
@@ -45,6 +53,10 @@ RAW_TABLES = {
     "kolada_values": "Kolada values of the catalogue's KPIs: KPI × region × year × gender.",
     "kolada_municipality": "Kolada's region list: 290 municipalities, 21 regions and Riket.",
     "kolada_kpi": "Kolada metadata of the catalogue's KPIs.",
+    "kolada_municipality_groups": (
+        "Kolada's municipality groups (/municipality_groups), one row per group and member;"
+        " SKR's kommungrupper among them."
+    ),
 }
 
 
@@ -54,8 +66,10 @@ RAW_TABLES = {
     pool="kolada_api",
     kinds={"python"},
     description=(
-        "Kolada v3 responses for the catalogue's KPIs (values, KPI metadata, regions), landed"
-        " unchanged under warehouse/raw/kolada/<batch>/ with a manifest of URLs and fetch times."
+        "Kolada v3 responses for the catalogue's KPIs (values, KPI metadata, regions, municipality"
+        " groups), landed unchanged under warehouse/raw/kolada/<batch>/ with a manifest of URLs and"
+        " fetch times. Nothing is fetched when Kolada reports no value changed since the last batch"
+        " (from_date) and its metadata equals the batch's."
     ),
 )
 def kolada_landing(
@@ -64,6 +78,22 @@ def kolada_landing(
     kpi_ids = catalog.source_refs(kolada.SOURCE)
     years = kolada_api.year_list()
     landing = Landing(warehouse.raw_dir, kolada.SOURCE)
+    previous = landing.latest_or_none()
+    if previous is not None and not state.forced():
+        checker = kolada_api.client(None)
+        unchanged, reason = checker.unchanged_since(previous, kpi_ids, years)
+        context.log.info(f"Kolada change check against {previous.path.name}: {reason}")
+        if unchanged:
+            return MaterializeResult(
+                metadata={
+                    **checker.http.stats.as_metadata(),
+                    "unchanged": True,
+                    "reason": reason,
+                    "landing_batch": previous.path.as_posix(),
+                    "base_url": MetadataValue.url(checker.base_url),
+                }
+            )
+    fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
     batch = landing.start_batch()
     client = kolada_api.client(batch)
     context.log.info(
@@ -71,13 +101,14 @@ def kolada_landing(
     )
     try:
         municipalities = client.municipalities()
+        client.municipality_groups()
         client.kpis(kpi_ids)
         values = client.values(kpi_ids, years)
         kolada.check_region_codes(values, municipalities)
     except BaseException:
         batch.abort()
         raise
-    path = batch.commit({"kpis": kpi_ids, "years": years})
+    path = batch.commit({"kpis": kpi_ids, "years": years, "fetched_at": fetched_at})
     context.log.info(f"Landed {client.summary.pages} bodies in {path}")
     objects = len({(v["kpi_id"], v["municipality_id"], v["period"]) for v in values})
     return MaterializeResult(
@@ -111,12 +142,26 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     started = time.perf_counter()
     kpi_ids = catalog.source_refs(kolada.SOURCE)
     batch = Landing(warehouse.raw_dir, kolada.SOURCE).latest()
+    loads = state.kolada_loads(batch.path.name, RAW_TABLES)
+    if state.loads_unchanged(warehouse.build_db, loads):
+        context.log.info(f"raw.kolada_* already hold {batch.path}; nothing to load")
+        for table in RAW_TABLES:
+            yield MaterializeResult(
+                asset_key=["kolada", table],
+                metadata={"landing_batch": batch.path.as_posix(), "table": f"raw.{table}", "unchanged": True},
+            )
+        return
     tables = kolada.parse_batch(batch)
     values = tables["values"]
     periods = sorted({v["period"] for v in values})
     years = batch.info().get("years") or periods
     kolada.check_expected_kpis(values, kpi_ids, years, f"landing batch {batch.path}")
     kolada.check_region_codes(values, tables["municipality"])
+    if not tables["municipality_groups"]:
+        raise kolada.SourceError(
+            f"{kolada.SOURCE}: landing batch {batch.path} has no /municipality_groups body"
+            " (fetched before groups were landed?); run the fetch again"
+        )
     build_db = warehouse.build_db
     counts = {
         "kolada_values": replace_raw_table(build_db, "kolada_values", VALUE_COLUMNS, values),
@@ -124,7 +169,11 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
             build_db, "kolada_municipality", MUNICIPALITY_COLUMNS, tables["municipality"]
         ),
         "kolada_kpi": replace_raw_table(build_db, "kolada_kpi", KPI_COLUMNS, tables["kpi"]),
+        "kolada_municipality_groups": replace_raw_table(
+            build_db, "kolada_municipality_groups", MUNICIPALITY_GROUP_COLUMNS, tables["municipality_groups"]
+        ),
     }
+    state.record_loads(build_db, loads)
     context.log.info(f"Loaded {counts} from {batch.path}")
     common = {"landing_batch": batch.path.as_posix()}
     yield MaterializeResult(
@@ -140,7 +189,7 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
             "seconds": round(time.perf_counter() - started, 2),
         },
     )
-    for table in ("kolada_municipality", "kolada_kpi"):
+    for table in ("kolada_municipality", "kolada_kpi", "kolada_municipality_groups"):
         yield MaterializeResult(
             asset_key=["kolada", table],
             metadata={**common, "table": f"raw.{table}", "rows": counts[table]},

@@ -3,9 +3,20 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.resources import WarehouseResource
+from warehouse import state
 from warehouse.publish import publish_mart
 
-MART_MODELS = ["dim_region", "dim_indicator", "fct_indicator_value", "fct_population"]
+MART_MODELS = [
+    "dim_region",
+    "dim_indicator",
+    "dim_protective_factor",
+    "fct_indicator_value",
+    "fct_population",
+    "v_indicator_comparison",
+    "v_indicator_trend",
+    "v_county_profile",
+    "v_coverage",
+]
 
 
 @asset(
@@ -14,19 +25,30 @@ MART_MODELS = ["dim_region", "dim_indicator", "fct_indicator_value", "fct_popula
     deps=[AssetKey(["mart", name]) for name in MART_MODELS],
     kinds={"duckdb"},
     description=(
-        "warehouse/mart.duckdb: the mart tables copied into a new file and swapped in"
-        " atomically. Readers of the previous file are never blocked; a failed run leaves it as"
-        " it was."
+        "warehouse/mart.duckdb: the mart tables and analyst views (v_*, materialised as tables)"
+        " copied into a new file and swapped in atomically, plus one Parquet file per table in"
+        " warehouse/export/. Readers of the previous file are never blocked; a failed run leaves"
+        " it and the previous export as they were."
     ),
 )
 def published_mart(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    publication = publish_mart(warehouse.build_db, warehouse.mart_db, run_id=context.run_id)
-    context.log.info(f"Published {publication.path} ({publication.bytes} bytes)")
+    publication = publish_mart(
+        warehouse.build_db, warehouse.mart_db, run_id=context.run_id, export_dir=warehouse.export_dir
+    )
+    built = state.read_state(warehouse.build_db).get("dbt_built")
+    if built:
+        state.write_state(warehouse.build_db, {"published": built})
+    context.log.info(
+        f"Published {publication.path} ({publication.bytes} bytes) and"
+        f" {len(publication.exports)} Parquet files in {warehouse.export_dir}"
+    )
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(publication.path)),
             "published_at": publication.published_at,
             "bytes": publication.bytes,
+            "export_dir": MetadataValue.path(str(warehouse.export_dir)),
+            "export_files": len(publication.exports),
             **{f"rows_{name}": rows for name, rows in publication.tables.items()},
         }
     )

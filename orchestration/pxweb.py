@@ -16,6 +16,7 @@ from dagster import (
 from ingest.catalog import PxTable, load_pxweb_tables
 from ingest.pxweb_tables import fetch_table, indicator_rows, landing_for, population_rows
 from orchestration.resources import PxWebResource, WarehouseResource
+from warehouse import state
 from warehouse.load import replace_raw_table
 
 PXWEB_VALUE_COLUMNS = {
@@ -123,14 +124,25 @@ LANDING_ASSETS = [landing_asset(spec) for spec in TABLES]
 def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
     """Parse the newest landing batch of every PxWeb table into the build database (no request)."""
     started = time.perf_counter()
+    batches = {spec.key: landing_for(warehouse.raw_dir, spec).latest() for spec in TABLES}
+    loads = state.pxweb_loads({s.key: (s.kind, batches[s.key].path.name) for s in TABLES})
+    if state.loads_unchanged(warehouse.build_db, loads):
+        context.log.info("raw.pxweb_values and raw.scb_population already hold the newest batches")
+        for key, table in (
+            (["pxweb", "pxweb_values"], "pxweb_values"),
+            (["scb", "scb_population"], "scb_population"),
+        ):
+            yield MaterializeResult(asset_key=key, metadata={"table": f"raw.{table}", "unchanged": True})
+        return
     values, population, per_table = [], [], {}
     for spec in TABLES:
-        batch = landing_for(warehouse.raw_dir, spec).latest()
+        batch = batches[spec.key]
         rows = indicator_rows(spec, batch) if spec.kind == "indicator" else population_rows(spec, batch)
         (values if spec.kind == "indicator" else population).extend(rows)
         per_table[spec.key] = len(rows)
     n_values = replace_raw_table(warehouse.build_db, "pxweb_values", PXWEB_VALUE_COLUMNS, values)
     n_population = replace_raw_table(warehouse.build_db, "scb_population", POPULATION_COLUMNS, population)
+    state.record_loads(warehouse.build_db, loads)
     context.log.info(f"Loaded {n_values} indicator rows and {n_population} population rows")
     yield MaterializeResult(
         asset_key=["pxweb", "pxweb_values"],

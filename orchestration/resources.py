@@ -42,6 +42,10 @@ class WarehouseResource(ConfigurableResource):
         """The drop folder for regional survey result files and their specs."""
         return self.root / "surveys"
 
+    @property
+    def export_dir(self) -> Path:
+        return self.root / "export"
+
 
 class KoladaResource(ConfigurableResource):
     """Kolada v3 access. Empty ``base_url`` means ``KOLADA_BASE_URL`` or the live API."""

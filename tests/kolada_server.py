@@ -1,9 +1,10 @@
 """A local Kolada-v3-shaped HTTP server for tests and benchmarks.
 
-It serves ``/v3/municipality``, ``/v3/kpi/{ids}`` and ``/v3/data/kpi/{ids}[/municipality/{ids}]
-/year/{ids}`` with ``per_page``/``page`` paging and ``next_url``, refuses segments of more than
-25 ids with 400 (as v3 does), and can be told to answer matching requests with faults:
-429 with ``Retry-After``, 500, a truncated body, or a slow answer.
+It serves ``/v3/municipality``, ``/v3/municipality_groups``, ``/v3/kpi/{ids}`` and
+``/v3/data/kpi/{ids}[/municipality/{ids}]/year/{ids}`` with ``per_page``/``page`` paging and
+``next_url`` (``from_date`` keeps only objects changed on or after it), refuses segments of more
+than 25 ids with 400 (as v3 does), and can be told to answer matching requests with faults: 429
+with ``Retry-After``, 500, a truncated body, or a slow answer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +35,57 @@ SMALL_REGIONS = [
 ]
 
 
+# SKR's kommungrupper (2023 names) as group titles; the assignment below is SYNTHETIC
+# (deterministic per municipality code), except for the named test municipalities.
+SKR_GROUPS = [
+    "Storstäder",
+    "Pendlingskommun nära storstad",
+    "Större stad",
+    "Pendlingskommun nära större stad",
+    "Lågpendlingskommun nära större stad",
+    "Mindre stad/tätort",
+    "Pendlingskommun nära mindre stad/tätort",
+    "Landsbygdskommun",
+    "Landsbygdskommun med besöksnäring",
+]
+KNOWN_GROUPS = {
+    "1780": "Större stad",  # Karlstad
+    "1380": "Större stad",  # Halmstad
+    "1715": "Pendlingskommun nära större stad",  # Kil
+    "0980": "Landsbygdskommun med besöksnäring",  # Gotland
+}
+
+
+def synthetic_groups(regions: list[dict[str, Any]], year: int = 2023) -> list[dict[str, Any]]:
+    """Kolada-shaped municipality groups for ``regions``: one SKR kommungrupp per municipality
+    (titled with the classification year), an older classification that differs for Kil, a
+    county group and a "Liknande kommuner" group, which are not kommungrupper."""
+    municipalities = [r for r in regions if r.get("type") == "K"]
+    members: dict[str, list[dict[str, str]]] = {name: [] for name in SKR_GROUPS}
+    for r in municipalities:
+        name = KNOWN_GROUPS.get(r["id"]) or SKR_GROUPS[sum(map(ord, r["id"])) % len(SKR_GROUPS)]
+        members[name].append({"member_id": r["id"], "member_title": r["title"]})
+    groups = [
+        {"id": f"G{900 + i}", "title": f"{name}, SKR:s kommungruppsindelning {year}", "members": m}
+        for i, (name, m) in enumerate(members.items())
+        if m
+    ]
+    kil = [r for r in municipalities if r["id"] == "1715"]
+    if kil:
+        older = [{"member_id": "1715", "member_title": kil[0]["title"]}]
+        title = f"Landsbygdskommun, SKR:s kommungruppsindelning {year - 6}"
+        groups.append({"id": "G800", "title": title, "members": older})
+    varmland = [
+        {"member_id": r["id"], "member_title": r["title"]} for r in municipalities if r["id"][:2] == "17"
+    ]
+    if varmland:
+        groups.append({"id": "G17", "title": "Värmlands läns kommuner, ovägt medel", "members": varmland})
+        groups.append(
+            {"id": "G35999", "title": "Liknande kommuner grundskola, Karlstad, 2024", "members": varmland}
+        )
+    return groups
+
+
 @dataclass
 class Fault:
     """Answer the next ``times`` requests whose path contains ``match`` with a fault."""
@@ -49,9 +102,12 @@ class KoladaData:
     """What the server knows: regions, KPI metadata and data objects."""
 
     regions: list[dict[str, Any]] = field(default_factory=lambda: list(SMALL_REGIONS))
+    groups: list[dict[str, Any]] | None = None  # None: synthetic_groups(regions) when asked
     kpis: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (kpi, municipality, year) -> data object as served
     objects: dict[tuple[str, str, int], dict[str, Any]] = field(default_factory=dict)
+    # (kpi, municipality, year) -> ISO date the object last changed (what from_date filters on)
+    updated: dict[tuple[str, str, int], str] = field(default_factory=dict)
 
     def add_kpi(self, kpi_id: str, title: str = "") -> None:
         self.kpis[kpi_id] = {
@@ -70,10 +126,13 @@ class KoladaData:
         municipality: str,
         year: int,
         values: list[dict[str, Any]],
+        updated: str | None = None,
         **extra: Any,
     ) -> None:
+        """Add or replace a data object; it counts as changed ``updated`` (default: today)."""
         if kpi not in self.kpis:
             self.add_kpi(kpi)
+        self.updated[(kpi, municipality, year)] = updated or date.today().isoformat()
         self.objects[(kpi, municipality, year)] = {
             "kpi": kpi,
             "municipality": municipality,
@@ -81,6 +140,9 @@ class KoladaData:
             "values": values,
             **extra,
         }
+
+
+SYNTHETIC_UPDATED = "2020-01-01"  # synthetic data "changed" long ago; later add()s change today
 
 
 def synthetic_value(kpi: str, municipality: str, year: int, gender: str) -> float:
@@ -111,7 +173,7 @@ def synthetic_data(
                             "value": None if missing else synthetic_value(kpi, region["id"], year, gender),
                         }
                     )
-                data.add(kpi, region["id"], year, entries)
+                data.add(kpi, region["id"], year, entries, updated=SYNTHETIC_UPDATED)
     return data
 
 
@@ -161,6 +223,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and self._fault(fault):
             return
         query = parse_qs(split.query)
+        self._query = query
         parts = [p for p in split.path.split("/") if p]
         if not parts or parts[0] != "v3":
             return self._send(404, {"error": "not found"})
@@ -177,6 +240,8 @@ class _Handler(BaseHTTPRequestHandler):
         chunk = items[(page - 1) * per_page : page * per_page]
         host = f"http://{self.headers.get('Host')}"
         base = f"{host}{split.path}?per_page={per_page}"
+        if "from_date" in query:
+            base += f"&from_date={query['from_date'][0]}"
         body = {
             "count": len(chunk),
             "values": chunk,
@@ -189,10 +254,13 @@ class _Handler(BaseHTTPRequestHandler):
         data = self.server.data
         if parts == ["municipality"]:
             return data.regions
+        if parts == ["municipality_groups"]:
+            return data.groups if data.groups is not None else synthetic_groups(data.regions)
         if len(parts) == 2 and parts[0] == "kpi":
             ids = self._ids(parts[1])
             return [data.kpis[i] for i in ids if i in data.kpis]
         if len(parts) >= 3 and parts[0] == "data" and parts[1] == "kpi":
+            since = self._query.get("from_date", [""])[0]  # only objects changed on or after it
             segments = dict(zip(parts[1::2], parts[2::2], strict=False))
             kpis = self._ids(segments["kpi"])
             munis = set(self._ids(segments["municipality"])) if "municipality" in segments else None
@@ -202,7 +270,10 @@ class _Handler(BaseHTTPRequestHandler):
             return [
                 obj
                 for (kpi, muni, year), obj in sorted(data.objects.items())
-                if kpi in kpis and (munis is None or muni in munis) and (years is None or year in years)
+                if kpi in kpis
+                and (munis is None or muni in munis)
+                and (years is None or year in years)
+                and data.updated.get((kpi, muni, year), "") >= since
             ]
         return None
 

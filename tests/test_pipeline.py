@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,92 @@ def test_pipeline_publishes_exactly_what_the_server_served(
         assert served[(kpi, kolada_id, year, sex_code[sex])] == value
         assert (status == "Missing") == (value is None)
     assert kolada_server.requests_to("/data/") >= 3  # two 429s, then the answer
+    assert_views_for_karlstad(warehouse_dir, served)
+
+
+VIEWS = ["v_indicator_comparison", "v_indicator_trend", "v_county_profile", "v_coverage"]
+
+
+def better(a: float | None, b: float | None, higher_is_better: bool, same: str) -> str | None:
+    if a is None or b is None:
+        return None
+    if a == b:
+        return same
+    return "better" if (a > b) == higher_is_better else "worse"
+
+
+def assert_views_for_karlstad(warehouse_dir: Path, served: dict) -> None:
+    """The published views hold, for Karlstad, exactly what the served values imply."""
+    mart = warehouse_dir / "mart.duckdb"
+    tables = dict(mart_rows(mart, "select table_name, estimated_size from duckdb_tables()"))
+    assert set(VIEWS) <= set(tables)
+    # dim_region: hierarchy, kommungrupp from /municipality_groups, Gotland linked once
+    assert mart_rows(
+        mart,
+        "select parent_code, county_name, kommungrupp_code, kommungrupp, kommungrupp_year"
+        " from dim_region where region_code = '1780'",
+    ) == [("17", "Region Värmland", "B3", "Större stad", 2023)]
+    assert mart_rows(mart, "select parent_code from dim_region where region_code = '17'") == [("00",)]
+    assert mart_rows(mart, "select kommungrupp_code from dim_region where region_code = '1715'") == [("B4",)]
+    gotland = mart_rows(
+        mart, "select region_code, same_area_as from dim_region where same_area_as is not null"
+    )
+    assert sorted(gotland) == [("09", "0980"), ("0980", "09")]
+    assert mart_rows(mart, "select count(*) from dim_protective_factor") == [(8,)]
+
+    # v_indicator_comparison: Karlstad beside Värmland and Sweden (higher is better)
+    v, c, s = (served[("N15428", kid, 2026, "T")] for kid in ("1780", "0017", "0000"))
+    row = mart_rows(
+        mart,
+        "select value, county_value, diff_county, vs_county, sweden_value, diff_sweden, vs_sweden"
+        " from v_indicator_comparison where indicator_id = 'kolada_n15428' and region_code = '1780'"
+        " and period_start = 2026 and sex = 'total'",
+    )
+
+    def diff(a, b):
+        return None if a is None or b is None else round(a - b, 6)
+
+    assert row == [
+        (v, c, diff(v, c), better(v, c, True, "similar"), s, diff(v, s), better(v, s, True, "similar"))
+    ]
+    # v_indicator_trend: lower is better (N17625), girls in Karlstad, latest 2026 vs 2025
+    latest, previous = (served[("N17625", "1780", y, "K")] for y in (2026, 2025))
+    assert mart_rows(
+        mart,
+        "select latest_period_label, latest_value, base_period_1, change_1, direction_1, change_3"
+        " from v_indicator_trend where indicator_id = 'kolada_n17625' and region_code = '1780'"
+        " and sex = 'female'",
+    ) == [
+        ("2026", latest, "2025", diff(latest, previous), better(latest, previous, False, "unchanged"), None)
+    ]
+    # v_county_profile: rank 1 = highest among the served counties, ties share a rank
+    values = {kid[2:]: served[("N15428", kid, 2026, "T")] for kid in ("0009", "0013", "0017")}
+    ranked = sorted(v for v in values.values() if v is not None)[::-1]
+    expected = {code: (v, None if v is None else ranked.index(v) + 1) for code, v in values.items()}
+    got = {
+        code: (value, rank)
+        for code, value, rank in mart_rows(
+            mart,
+            "select county_code, value, rank from v_county_profile"
+            " where indicator_id = 'kolada_n15428' and period_label = '2026'",
+        )
+    }
+    assert got == expected
+    # v_coverage: the years in which Karlstad has any value for N15428
+    years = [
+        y for y in (2024, 2025, 2026) if any(served[("N15428", "1780", y, g)] is not None for g in "TKM")
+    ]
+    assert mart_rows(
+        mart,
+        "select periods_with_value, coverage from v_coverage"
+        " where region_code = '1780' and indicator_id = 'kolada_n15428'",
+    ) == [(", ".join(map(str, years)), "complete" if len(years) == 3 else "partial")]
+    # Parquet exports: one file per table and view, same rows as the published file
+    for name in [*VIEWS, "dim_region", "fct_indicator_value", "meta_publication"]:
+        path = warehouse_dir / "export" / f"{name}.parquet"
+        with duckdb.connect() as con:
+            (exported,) = con.execute(f"select count(*) from '{path}'").fetchone()
+        assert [(exported,)] == mart_rows(mart, f"select count(*) from {name}")
 
 
 def test_rebuild_from_landing_makes_no_request_and_the_same_mart(
@@ -112,39 +199,126 @@ def test_unknown_region_code_fails_naming_source_and_code(
     assert not (warehouse_dir / "mart.duckdb").exists()
 
 
-def test_publish_succeeds_while_a_reader_holds_the_mart_open(
-    urls: dict[str, str], kolada_server: KoladaServer, warehouse_dir: Path
+def test_publish_succeeds_while_readers_hold_and_open_the_mart_read_only(
+    urls: dict[str, str],
+    kolada_server: KoladaServer,
+    kolada_data: KoladaData,
+    warehouse_dir: Path,
+    tmp_path: Path,
 ) -> None:
     assert run_pipeline(**urls).success
     mart = warehouse_dir / "mart.duckdb"
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(mart)],
+    # Kolada revises a value: the next run fetches, builds and publishes again
+    kolada_data.add("N15428", "1780", 2026, [{"count": 1, "gender": "T", "status": "", "value": 99.5}])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(mart)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+    # a second reader opens the file read-only again and again while the pipeline runs
+    poller = subprocess.Popen(
+        [sys.executable, "-c", POLLER, str(mart)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
-        assert reader.stdout.readline().strip() == "open"
+        assert holder.stdout.readline().strip() == "open"
+        assert poller.stdout.readline().strip() == "polling"
         assert run_pipeline(**urls).success
-        reader.stdin.write("count\n")
-        reader.stdin.flush()
-        # the reader still sees a whole mart (the one it opened)
-        assert int(reader.stdout.readline()) > 0
+        holder.stdin.write("count\n")
+        holder.stdin.flush()
+        # the holder still sees a whole mart (the one it opened), views included
+        assert int(holder.stdout.readline()) > 0
     finally:
-        reader.stdin.close()
-        reader.wait(timeout=30)
-    assert reader.returncode == 0
+        holder.stdin.close()
+        poller.stdin.close()
+        holder.wait(timeout=30)
+        poller.wait(timeout=30)
+    assert holder.returncode == 0
+    opens, errors = poller.stdout.read().split("|", 1)
+    assert errors.strip() == ""
+    assert int(opens) > 1
     (published_at,) = mart_rows(mart, "select count(*) from meta_publication")[0]
     assert published_at == 1
+    assert mart_rows(
+        mart,
+        "select value from v_indicator_comparison where indicator_id = 'kolada_n15428'"
+        " and region_code = '1780' and period_start = 2026 and sex = 'total'",
+    ) == [(99.5,)]
+
+    # nothing changed at any source: no data fetched, no load, no dbt build, no publish. (from_date
+    # has day granularity and the check asks from the day before the last fetch, so the revision
+    # above must look a few days old, as it would on the next monthly run.)
+    kolada_data.updated[("N15428", "1780", 2026)] = "2020-01-02"
+    published = mart.read_bytes()
+    batches = sorted((warehouse_dir / "raw" / "kolada").iterdir())
+    log_before = len(kolada_server.log)
+    result = run_pipeline(**urls)
+    assert result.success
+    asked = [path for path, _ in kolada_server.log[log_before:]]
+    data_asked = [path for path in asked if "/data/" in path]
+    assert data_asked and all("from_date=" in path for path in data_asked)
+    assert sorted((warehouse_dir / "raw" / "kolada").iterdir()) == batches
+    assert mart.read_bytes() == published
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "published_mart" not in materialized
+    assert not any(key.startswith("mart/") for key in materialized)
+    # make run's check before starting a run says the same, landing nothing; a revision flips it
+    from orchestration.run import nothing_changed
+
+    config = {
+        "resources": {
+            "kolada_api": {"config": {"base_url": urls["kolada_url"], "years": 3, "last_year": 2026}},
+            "pxweb": {"config": {"scb_base_url": urls["scb_url"], "fohm_base_url": urls["fohm_url"]}},
+        }
+    }
+    same, reason = nothing_changed(config)
+    assert same, reason
+    kolada_data.add("N15428", "1780", 2026, [{"count": 1, "gender": "T", "status": "", "value": 98.0}])
+    same, reason = nothing_changed(config)
+    assert not same and reason.startswith("Kolada: 1 data object(s) changed")
+    assert sorted((warehouse_dir / "raw" / "kolada").iterdir()) == batches
+    # dbt docs generate works against the build the pipeline made (README documents it)
+    dbt = Path(sys.executable).with_name("dbt")
+    proc = subprocess.run(
+        [str(dbt), "docs", "generate", "--target-path", str(tmp_path / "docs"), "--log-path", str(tmp_path)],
+        cwd=Path(__file__).resolve().parents[1] / "dbt_project",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    catalog = json.loads((tmp_path / "docs" / "catalog.json").read_text())
+    assert "model.barnhalsa.v_indicator_comparison" in catalog["nodes"]
 
 
-READER = """
+HOLDER = """
 import sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
 print("open", flush=True)
 for line in sys.stdin:
-    print(con.execute("select count(*) from fct_indicator_value").fetchone()[0], flush=True)
+    print(con.execute(
+        "select (select count(*) from fct_indicator_value) + (select count(*) from v_indicator_comparison)"
+        " + (select count(*) from v_indicator_trend) + (select count(*) from v_county_profile)"
+        " + (select count(*) from v_coverage)"
+    ).fetchone()[0], flush=True)
 con.close()
+"""
+
+POLLER = """
+import select, sys, duckdb
+print("polling", flush=True)
+opens, errors = 0, []
+while not select.select([sys.stdin], [], [], 0.05)[0]:
+    try:
+        with duckdb.connect(sys.argv[1], read_only=True) as con:
+            for view in ("v_indicator_comparison", "v_indicator_trend", "v_county_profile", "v_coverage"):
+                assert con.execute(f"select count(*) from {view} where region_code = '1780'"
+                                   if view != "v_county_profile" else
+                                   f"select count(*) from {view} where county_code = '17'").fetchone()[0] > 0
+        opens += 1
+    except Exception as exc:
+        errors.append(repr(exc))
+print(f"{opens}|{'; '.join(errors)}", end="", flush=True)
 """
 
 
@@ -170,6 +344,19 @@ def test_dim_region_from_the_recorded_municipality_list(urls: dict[str, str], wa
         " and county_code in (select region_code from dim_region where region_level = 'county')",
     )
     assert counties == [(21,)]
+    # every municipality has one kommungrupp; Gotland (09 = 0980) is the only linked pair
+    assert mart_rows(
+        mart, "select count(kommungrupp_code) from dim_region where region_level = 'municipality'"
+    ) == [(290,)]
+    assert mart_rows(mart, "select region_code, same_area_as from dim_region where same_area_as is not null"
+                     " order by 1") == [("09", "0980"), ("0980", "09")]  # fmt: skip
+    # the county profile ranks each county once among the 21
+    profile = mart_rows(
+        mart,
+        "select count(*), count(distinct county_code), max(rank), count(*) filter (where county_code = '09')"
+        " from v_county_profile where indicator_id = 'kolada_n15428'",
+    )
+    assert profile[0][:2] == (21, 21) and profile[0][2] <= 21 and profile[0][3] == 1
 
 
 def test_pxweb_values_population_and_rates_equal_what_the_servers_served(

@@ -29,3 +29,8 @@ def build_db() -> Path:
 def mart_db() -> Path:
     """The published mart analysts and BI tools open."""
     return warehouse_dir() / "mart.duckdb"
+
+
+def export_dir() -> Path:
+    """Parquet exports of the published mart, one file per table."""
+    return warehouse_dir() / "export"

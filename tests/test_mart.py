@@ -1,0 +1,176 @@
+"""The analyst mart: Kolada municipality groups, publishing with Parquet exports, dbt docs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.http import SourceError
+from ingest.kolada import parse_batch
+from tests.kolada_server import KoladaData, serve, synthetic_groups
+from tests.test_kolada_client import make_client
+from warehouse import publish
+from warehouse.publish import publish_mart
+
+VIEWS = ["v_indicator_comparison", "v_indicator_trend", "v_county_profile", "v_coverage"]
+
+
+def test_municipality_groups_are_fetched_landed_and_parsed_in_both_member_shapes(tmp_path: Path) -> None:
+    data = KoladaData()
+    data.groups = [
+        {
+            "id": "G1",
+            "title": "Större stad, 2023",
+            "members": [{"member_id": "1780", "member_title": "Karlstad"}],
+        },
+        {"id": "G2", "title": "Landsbygdskommun", "members": [{"id": "1715", "title": "Kil"}]},
+    ]
+    with serve(data) as server:
+        client, batch = make_client(server, tmp_path)
+        rows = client.municipality_groups()
+        assert server.requests_to("/v3/municipality_groups") == 1
+    assert rows == [
+        {
+            "group_id": "G1",
+            "group_title": "Större stad, 2023",
+            "member_id": "1780",
+            "member_title": "Karlstad",
+        },
+        {"group_id": "G2", "group_title": "Landsbygdskommun", "member_id": "1715", "member_title": "Kil"},
+    ]
+    landed = parse_batch(batch_complete(batch))
+    assert landed["municipality_groups"] == rows  # the body is in the landing, re-parsed offline
+
+
+def batch_complete(batch):
+    from ingest.landing import CompleteBatch
+
+    return CompleteBatch(batch.commit())
+
+
+def test_empty_or_malformed_municipality_groups_fail_naming_source_and_request(tmp_path: Path) -> None:
+    data = KoladaData()
+    data.groups = []
+    with serve(data) as server:
+        client, _ = make_client(server, tmp_path)
+        with pytest.raises(SourceError, match=r"kolada: GET http://127\.0\.0\.1:\d+/v3/municipality_groups"):
+            client.municipality_groups()
+    data.groups = [{"id": "G1", "title": "Trasig"}]
+    with serve(data) as server:
+        client, _ = make_client(server, tmp_path / "b")
+        with pytest.raises(SourceError, match="municipality_groups.*without id or members"):
+            client.municipality_groups()
+
+
+def test_synthetic_groups_give_every_municipality_one_current_kommungrupp() -> None:
+    regions = [{"id": "1780", "title": "Karlstad", "type": "K"}, {"id": "0017", "title": "V", "type": "L"}]
+    groups = synthetic_groups(regions)
+    members = [m["member_id"] for g in groups if "2023" in g["title"] for m in g["members"]]
+    assert members == ["1780"]
+
+
+def make_build_db(path: Path, rows: int) -> None:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema mart")
+        con.execute(
+            f"create table mart.dim_region as select range::varchar as region_code from range({rows})"
+        )
+        con.execute("create table mart.v_coverage as select 'x' as region_code, 'complete' as coverage")
+
+
+def test_publish_exports_parquet_and_a_failed_publish_keeps_the_previous_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build, mart, export = tmp_path / "build.duckdb", tmp_path / "mart.duckdb", tmp_path / "export"
+    make_build_db(build, 3)
+    publication = publish_mart(build, mart, run_id="r1", export_dir=export)
+    assert sorted(publication.exports) == [
+        "dim_region.parquet",
+        "meta_publication.parquet",
+        "v_coverage.parquet",
+    ]
+    with duckdb.connect() as con:
+        assert con.execute(f"select count(*) from '{export}/dim_region.parquet'").fetchone() == (3,)
+        assert con.execute(f"select run_id from '{export}/meta_publication.parquet'").fetchone() == ("r1",)
+    before = {p.name: p.read_bytes() for p in export.iterdir()}
+
+    # the swap of the new mart fails after its Parquet files were staged: nothing changes
+    real_replace = os.replace
+
+    def failing_replace(src, dst, *args, **kwargs):
+        if Path(dst) == mart:
+            raise OSError("disk full")
+        return real_replace(src, dst, *args, **kwargs)
+
+    with duckdb.connect(str(build)) as con:
+        con.execute("insert into mart.dim_region values ('new')")
+    monkeypatch.setattr(publish.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        publish_mart(build, mart, run_id="r2", export_dir=export)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in export.iterdir()} == before  # no staging left behind
+    with duckdb.connect(str(mart), read_only=True) as con:
+        assert con.execute("select run_id from meta_publication").fetchone() == ("r1",)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build.duckdb", "export", "mart.duckdb"]
+
+    # a table that disappears from the mart disappears from the export
+    with duckdb.connect(str(build)) as con:
+        con.execute("drop table mart.v_coverage")
+    publication = publish_mart(build, mart, run_id="r3", export_dir=export)
+    assert publication.tables == {"dim_region": 4}
+    assert sorted(p.name for p in export.iterdir()) == ["dim_region.parquet", "meta_publication.parquet"]
+
+
+def test_every_model_column_and_view_is_documented_and_exposed() -> None:
+    from orchestration.dbt import dbt_project
+
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    undocumented = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] not in {"model", "seed"}:
+            continue
+        if not node["description"].strip():
+            undocumented.append(node["name"])
+        undocumented += [
+            f"{node['name']}.{c}" for c, col in node["columns"].items() if not col["description"].strip()
+        ]
+    assert undocumented == []
+    views = {n["name"]: n for n in manifest["nodes"].values() if n["name"] in VIEWS}
+    assert sorted(views) == sorted(VIEWS)
+    for view in views.values():
+        assert view["config"]["contract"]["enforced"]
+    exposed = {
+        dep.split(".")[-1]
+        for exposure in manifest["exposures"].values()
+        for dep in exposure["depends_on"]["nodes"]
+    }
+    assert set(VIEWS) <= exposed
+    unit_tested = {
+        t["model"] if "model" in t else t["depends_on"]["nodes"][0] for t in manifest["unit_tests"].values()
+    }
+    assert {f"model.barnhalsa.{v}" for v in VIEWS} <= {
+        u if u.startswith("model.") else f"model.barnhalsa.{u}" for u in unit_tested
+    }
+
+
+def test_dbt_build_output_does_not_make_the_manifest_stale() -> None:
+    """A dbt build writes compiled .sql under target/<run>/; that must not force a re-parse
+    (about 7 s) at the next process start, or an unchanged run pays for it."""
+    from orchestration.dbt import DBT_PROJECT_DIR, dbt_project, ensure_manifest, manifest_is_stale
+
+    ensure_manifest()
+    compiled = DBT_PROJECT_DIR / "target" / "barnhalsa_dbt-test" / "compiled" / "model.sql"
+    compiled.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        compiled.write_text("select 1")
+        later = Path(dbt_project.manifest_path).stat().st_mtime + 10
+        os.utime(compiled, (later, later))
+        assert not manifest_is_stale()
+    finally:
+        compiled.unlink(missing_ok=True)
+        for folder in (compiled.parent, compiled.parent.parent):
+            folder.rmdir()

@@ -1,0 +1,62 @@
+"""Has anything changed since the published mart? Asked before a run starts, without Dagster.
+
+Nothing changed when every one of these holds: the mart is published; the raw tables were
+loaded from the newest landing batch of every source; the build that produced the published
+mart had the same loads and the same dbt project files (``warehouse.state``); Kolada reports no
+value changed since its batch was fetched and the same region, group and KPI lists
+(``KoladaClient.unchanged_since``); and every PxWeb table has the ``updated`` stamp and selection
+of its batch (``table_unchanged``). The questions to the sources land nothing. Any doubt answers
+"changed", which only costs a normal run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ingest import kolada
+from ingest.catalog import PxTable
+from ingest.landing import Landing
+from ingest.pxweb import PxWebClient
+from ingest.pxweb_tables import landing_for, table_unchanged
+from warehouse import state
+
+KOLADA_RAW_TABLES = ("kolada_values", "kolada_municipality", "kolada_kpi", "kolada_municipality_groups")
+
+
+def unchanged(
+    *,
+    raw_dir: Path,
+    build_db: Path,
+    mart_db: Path,
+    kolada_client: kolada.KoladaClient,
+    kpi_ids: Sequence[str],
+    years: Sequence[int],
+    pxweb_client: Callable[[str], PxWebClient],
+    tables: Sequence[PxTable],
+) -> tuple[bool, str]:
+    """(True, why) when neither the sources nor the build inputs changed since the published mart."""
+    if state.forced():
+        return False, "BARNHALSA_FORCE is set"
+    if not mart_db.exists():
+        return False, f"{mart_db} is not published yet"
+    kolada_batch = Landing(raw_dir, kolada.SOURCE).latest_or_none()
+    px_batches = {spec.key: landing_for(raw_dir, spec).latest_or_none() for spec in tables}
+    if kolada_batch is None or any(b is None for b in px_batches.values()):
+        return False, "a source has no landing batch yet"
+    loads = {
+        **state.kolada_loads(kolada_batch.path.name, KOLADA_RAW_TABLES),
+        **state.pxweb_loads({s.key: (s.kind, px_batches[s.key].path.name) for s in tables}),
+    }
+    if not state.loads_unchanged(build_db, loads):
+        return False, "the raw tables were not loaded from the newest landing batches"
+    published = state.read_state(build_db).get("published")
+    if published != state.build_fingerprint(build_db, state.dbt_project_digest()):
+        return False, "the dbt project or the loads changed since the mart was published"
+    same, reason = kolada_client.unchanged_since(kolada_batch, kpi_ids, years)
+    if not same:
+        return False, f"Kolada: {reason}"
+    for spec in tables:
+        if not table_unchanged(pxweb_client(spec.source), spec, landing_for(raw_dir, spec)):
+            return False, f"{spec.source}: table {spec.table} has a new `updated` stamp or selection"
+    return True, f"Kolada: {reason}; {len(tables)} PxWeb tables unchanged; build inputs as published"

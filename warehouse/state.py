@@ -1,0 +1,119 @@
+"""What the build database was last built from, so an unchanged run can skip work.
+
+``raw._state`` in the build database holds one row per fact: ``load:<raw table>`` = the landing
+batch(es) that table was loaded from; ``dbt_built`` = the fingerprint (loaded batches + dbt
+project files) of the last successful ``dbt build``; ``published`` = the fingerprint whose mart
+was last published. Deleting ``build.duckdb`` forgets it all, and ``BARNHALSA_FORCE=1`` ignores
+it, so the next run does everything again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import duckdb
+
+STATE_TABLE = "raw._state"
+
+
+def forced() -> bool:
+    """``BARNHALSA_FORCE=1``: fetch, load and build even when nothing changed."""
+    return os.environ.get("BARNHALSA_FORCE", "").strip() not in {"", "0", "false", "no"}
+
+
+def read_state(db_path: Path) -> dict[str, str]:
+    if not db_path.exists():
+        return {}
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = '_state'"
+        ).fetchone()[0]
+        if not exists:
+            return {}
+        return dict(con.execute(f"select name, value from {STATE_TABLE}").fetchall())
+
+
+def write_state(db_path: Path, values: Mapping[str, str]) -> None:
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("create schema if not exists raw")
+        con.execute(
+            f"create table if not exists {STATE_TABLE}"
+            " (name varchar primary key, value varchar, updated_at timestamptz default current_timestamp)"
+        )
+        for name, value in values.items():
+            con.execute(
+                f"insert or replace into {STATE_TABLE} (name, value, updated_at)"
+                " values (?, ?, current_timestamp)",
+                [name, value],
+            )
+
+
+def tables_exist(db_path: Path, schema: str, tables: Iterable[str]) -> bool:
+    if not db_path.exists():
+        return False
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        sql = "select table_name from duckdb_tables() where schema_name = ?"
+        present = {r[0] for r in con.execute(sql, [schema]).fetchall()}
+    return set(tables) <= present
+
+
+def loads_unchanged(db_path: Path, loads: Mapping[str, str]) -> bool:
+    """True when every ``raw.<table>`` exists and was loaded from the given batch key."""
+    if forced() or not tables_exist(db_path, "raw", loads):
+        return False
+    state = read_state(db_path)
+    return all(state.get(f"load:{table}") == key for table, key in loads.items())
+
+
+def record_loads(db_path: Path, loads: Mapping[str, str]) -> None:
+    write_state(db_path, {f"load:{table}": key for table, key in loads.items()})
+
+
+def files_digest(folders: Iterable[Path], suffixes: set[str], skip: Iterable[Path] = ()) -> str:
+    """SHA-256 over the names and contents of the files below ``folders`` with those suffixes,
+    not descending into ``skip`` (build output such as dbt's target folder)."""
+    skipped = {p.resolve() for p in skip}
+    digest = hashlib.sha256()
+    for folder in folders:
+        folder = folder.resolve()
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if (Path(root) / d).resolve() not in skipped)
+            for name in sorted(files):
+                path = Path(root) / name
+                if path.suffix in suffixes:
+                    digest.update(str(path.relative_to(folder.parent)).encode())
+                    digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dbt_project_digest(root: Path = ROOT) -> str:
+    """Digest of everything a dbt build reads besides the raw tables: models, macros, tests,
+    seeds (the catalogue) and configuration; dbt's own output folders are left out."""
+    project = root / "dbt_project"
+    build_output = [project / name for name in ("target", "logs", "dbt_packages")]
+    return files_digest([project, root / "catalog"], {".sql", ".yml", ".yaml", ".csv"}, skip=build_output)
+
+
+def build_fingerprint(db_path: Path, project_digest: str) -> str:
+    """What a dbt build depends on: every raw table's loaded batch and the project files."""
+    loads = sorted((k, v) for k, v in read_state(db_path).items() if k.startswith("load:"))
+    return hashlib.sha256(repr((loads, project_digest)).encode()).hexdigest()
+
+
+def kolada_loads(batch_name: str, tables: Iterable[str]) -> dict[str, str]:
+    """Load keys of the Kolada raw tables: all come from one landing batch."""
+    return {table: batch_name for table in tables}
+
+
+def pxweb_loads(batches: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """Load keys of raw.pxweb_values and raw.scb_population from {table key: (kind, batch name)}."""
+    keys: dict[str, list[str]] = {"pxweb_values": [], "scb_population": []}
+    for key, (kind, batch_name) in batches.items():
+        keys["scb_population" if kind == "population" else "pxweb_values"].append(f"{key}/{batch_name}")
+    return {table: ",".join(parts) for table, parts in keys.items()}
