@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
 
 from expectations.core import WARNING, Suite, expect, schema_expectations
 from expectations.raw import SEXES, ci_bounds, not_null, value_ranges
@@ -11,56 +14,22 @@ from ingest.catalog import GROUPS, Indicator, load_catalog
 SOURCE_PATTERN = r"^(?:kolada|scb|fohm|survey:[a-z0-9_]+)$"  # survey:<name> for a dropped survey
 UNITS = ["percent", "points", "count", "per_1000", "per_10000", "per_inhabitant", "mean"]
 FACT_KEY = ["indicator_id", "region_code", "period_start", "period_end", "sex", "age_group"]
+MARTS_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "models" / "marts"
+DBT_TYPES = {"timestamp with time zone": "timestamptz"}
 
-FCT_INDICATOR_VALUE = {
-    "indicator_id": "varchar",
-    "region_code": "varchar",
-    "period_start": "integer",
-    "period_end": "integer",
-    "sex": "varchar",
-    "age_group": "varchar",
-    "value": "double",
-    "ci_low": "double",
-    "ci_high": "double",
-    "n": "double",
-    "status": "varchar",
-    "rate_population": "bigint",
-    "rate_per_1000": "double",
-    "source": "varchar",
-    "source_ref": "varchar",
-    "fetched_at": "timestamptz",
-    "request_url": "varchar",
-    "body_sha256": "varchar",
-}
-DIM_REGION = {
-    "region_code": "varchar",
-    "region_name": "varchar",
-    "region_level": "varchar",
-    "county_code": "varchar",
-}
-DIM_INDICATOR = {
-    "indicator_id": "varchar",
-    "title": "varchar",
-    "protective_factor": "varchar",
-    "source": "varchar",
-    "source_ref": "varchar",
-    "unit": "varchar",
-    "higher_is_better": "boolean",
-    "rate_ages": "varchar",
-}
-FCT_POPULATION = {
-    "region_code": "varchar",
-    "year": "integer",
-    "age": "integer",
-    "sex": "varchar",
-    "population": "bigint",
-    "status": "varchar",
-    "source": "varchar",
-    "source_ref": "varchar",
-    "fetched_at": "timestamptz",
-    "request_url": "varchar",
-    "body_sha256": "varchar",
-}
+
+def contract_schema(model: str) -> dict[str, str]:
+    """A mart model's columns and types from its dbt contract (``marts/<model>.yml``): one
+    definition of the schema, so a new mart column needs no second edit here."""
+    spec = yaml.safe_load((MARTS_DIR / f"{model}.yml").read_text(encoding="utf-8"))
+    (entry,) = [m for m in spec["models"] if m["name"] == model]
+    return {c["name"]: DBT_TYPES.get(c["data_type"], c["data_type"]) for c in entry["columns"]}
+
+
+FCT_INDICATOR_VALUE = contract_schema("fct_indicator_value")
+DIM_REGION = contract_schema("dim_region")
+DIM_INDICATOR = contract_schema("dim_indicator")
+FCT_POPULATION = contract_schema("fct_population")
 
 
 def _region_known(

@@ -653,6 +653,21 @@ def drop_digest(parsed: Sequence[ParsedSurvey]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def folder_digest(drop_dir: Path) -> str | None:
+    """``drop_digest`` of the drop folder as it is now, without checking a row; None when a spec
+    cannot be read (a run will report it)."""
+    parts = []
+    for spec in find_specs(drop_dir):
+        try:
+            file_name = str((yaml.safe_load(spec.read_text(encoding="utf-8")) or {}).get("file") or "")
+            data = (drop_dir / file_name).read_bytes()
+        except (OSError, yaml.YAMLError, UnicodeDecodeError, AttributeError):
+            return None
+        spec_sha = hashlib.sha256(spec.read_bytes()).hexdigest()
+        parts.append(f"{spec.name}:{spec_sha}:{Path(file_name).name}:{hashlib.sha256(data).hexdigest()}")
+    return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()
+
+
 def land(parsed: Sequence[ParsedSurvey], landing: Landing) -> Path | None:
     """Copy every spec and result file into a new landing batch, unless nothing changed.
 

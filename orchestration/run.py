@@ -104,6 +104,7 @@ def nothing_changed(run_config: dict | None) -> tuple[bool, str]:
             years=kolada_api.year_list(),
             pxweb_client=pxweb.client,
             tables=catalog.load_pxweb_tables(),
+            surveys_dir=warehouse.surveys_dir,
         )
     except Exception as exc:  # the job will meet the same problem and report it properly
         return False, f"change check failed: {exc}"

@@ -29,6 +29,7 @@ from dagster import (
 from ingest import catalog, surveys
 from ingest.landing import Landing
 from orchestration.resources import WarehouseResource
+from warehouse import state
 from warehouse.load import read_raw_table, replace_raw_table
 from warehouse.privacy import survey_privacy
 
@@ -166,6 +167,13 @@ def survey_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     """Parse the newest survey landing batch into raw.survey_values and raw.survey_indicators."""
     started = time.perf_counter()
     batch = Landing(warehouse.raw_dir, SOURCE).latest_or_none()
+    loads = state.survey_loads(batch.path.name if batch else None)
+    if state.loads_unchanged(warehouse.build_db, loads):
+        context.log.info("raw.survey_values and raw.survey_indicators already hold the newest batch")
+        for table in loads:
+            metadata = {"table": f"raw.{table}", "unchanged": True}
+            yield MaterializeResult(asset_key=[SOURCE, table], metadata=metadata)
+        return
     parsed, records = [], {}
     if batch is not None:
         try:
@@ -177,6 +185,7 @@ def survey_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     n_indicators = replace_raw_table(
         warehouse.build_db, "survey_indicators", INDICATOR_COLUMNS, surveys.indicator_rows(parsed)
     )
+    state.record_loads(warehouse.build_db, loads)
     below = sum(1 for r in rows if r["n"] is not None and r["n"] < r["min_respondents"])
     context.log.info(f"Loaded {n_values} survey rows of {len(parsed)} survey(s)")
     yield MaterializeResult(

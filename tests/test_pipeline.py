@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -273,6 +274,12 @@ def test_publish_succeeds_while_readers_hold_and_open_the_mart_read_only(
     }
     same, reason = nothing_changed(config)
     assert same, reason
+    drop = warehouse_dir / "surveys"  # a survey dropped in is a change too
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "surveys", drop)
+    same, reason = nothing_changed(config)
+    assert not same and reason == f"the survey drop folder {drop} changed"
+    shutil.rmtree(drop)
+    assert nothing_changed(config)[0]
     kolada_data.add("N15428", "1780", 2026, [{"count": 1, "gender": "T", "status": "", "value": 98.0}])
     same, reason = nothing_changed(config)
     assert not same and reason.startswith("Kolada: 1 data object(s) changed")

@@ -4,8 +4,9 @@ Nothing changed when every one of these holds: the mart is published; the raw ta
 loaded from the newest landing batch of every source; the build that produced the published
 mart had the same loads and the same dbt project files (``warehouse.state``); Kolada reports no
 value changed since its batch was fetched and the same region, group and KPI lists
-(``KoladaClient.unchanged_since``); and every PxWeb table has the ``updated`` stamp and selection
-of its batch (``table_unchanged``). The questions to the sources land nothing. Any doubt answers
+(``KoladaClient.unchanged_since``); every PxWeb table has the ``updated`` stamp and selection
+of its batch (``table_unchanged``); and the survey drop folder holds what was last landed. The
+questions to the sources land nothing. Any doubt answers
 "changed", which only costs a normal run.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ingest import kolada
+from ingest import kolada, surveys
 from ingest.catalog import PxTable
 from ingest.landing import Landing
 from ingest.pxweb import PxWebClient
@@ -34,6 +35,7 @@ def unchanged(
     years: Sequence[int],
     pxweb_client: Callable[[str], PxWebClient],
     tables: Sequence[PxTable],
+    surveys_dir: Path | None = None,
 ) -> tuple[bool, str]:
     """(True, why) when neither the sources nor the build inputs changed since the published mart."""
     if state.forced():
@@ -44,9 +46,16 @@ def unchanged(
     px_batches = {spec.key: landing_for(raw_dir, spec).latest_or_none() for spec in tables}
     if kolada_batch is None or any(b is None for b in px_batches.values()):
         return False, "a source has no landing batch yet"
+    survey_batch = Landing(raw_dir, "survey").latest_or_none()
+    if surveys_dir is not None:
+        dropped = surveys.folder_digest(surveys_dir)
+        landed = survey_batch.info().get("digest") if survey_batch else None
+        if dropped is None or dropped != landed:
+            return False, f"the survey drop folder {surveys_dir} changed"
     loads = {
         **state.kolada_loads(kolada_batch.path.name, KOLADA_RAW_TABLES),
         **state.pxweb_loads({s.key: (s.kind, px_batches[s.key].path.name) for s in tables}),
+        **state.survey_loads(survey_batch.path.name if survey_batch else None),
     }
     if not state.loads_unchanged(build_db, loads):
         return False, "the raw tables were not loaded from the newest landing batches"

@@ -117,3 +117,8 @@ def pxweb_loads(batches: Mapping[str, tuple[str, str]]) -> dict[str, str]:
     for key, (kind, batch_name) in batches.items():
         keys["scb_population" if kind == "population" else "pxweb_values"].append(f"{key}/{batch_name}")
     return {table: ",".join(parts) for table, parts in keys.items()}
+
+
+def survey_loads(batch_name: str | None) -> dict[str, str]:
+    """Load keys of the survey raw tables: the newest survey landing batch ('none' before any)."""
+    return {table: batch_name or "none" for table in ("survey_values", "survey_indicators")}
