@@ -35,7 +35,7 @@ bench-mart: install  ## full and unchanged runs against local sources, view late
 	$(RUN) python bench/mart_views.py
 
 docs: install  ## dbt docs (models, columns, exposures) from warehouse/build.duckdb into dbt_project/target
-	$(RUN) dbt docs generate --project-dir dbt_project --profiles-dir dbt_project
+	cd dbt_project && $(RUN) dbt docs generate --profiles-dir .
 
 serve-kolada: install  ## a local Kolada-shaped server on port 8765 (synthetic values)
 	$(RUN) python -m tests.kolada_server --port 8765
