@@ -36,7 +36,7 @@ bench-mart: install  ## full and unchanged runs against local sources, view late
 	$(RUN) python bench/mart_views.py
 
 docs: install  ## dbt docs (models, columns, exposures) from warehouse/build.duckdb into dbt_project/target
-	$(RUN) dbt docs generate --project-dir dbt_project --profiles-dir dbt_project
+	cd dbt_project && $(RUN) dbt docs generate --profiles-dir .
 
 serve: install  ## local Kolada, SCB and Folkhälsodata servers on ports 8765-8767 (synthetic values)
 	$(RUN) python -m tests.local_sources --port 8765 $(SERVE_ARGS)

@@ -174,3 +174,30 @@ def test_dbt_build_output_does_not_make_the_manifest_stale() -> None:
         compiled.unlink(missing_ok=True)
         for folder in (compiled.parent, compiled.parent.parent):
             folder.rmdir()
+
+
+def test_build_fingerprint_follows_project_files_and_loads_but_not_dbt_output(tmp_path: Path) -> None:
+    from warehouse import state
+
+    root = tmp_path / "repo"
+    (root / "dbt_project" / "models").mkdir(parents=True)
+    (root / "dbt_project" / "target").mkdir()
+    (root / "catalog").mkdir()
+    (root / "dbt_project" / "models" / "m.sql").write_text("select 1")
+    (root / "catalog" / "indicators.csv").write_text("a\n1\n")
+    digest = state.dbt_project_digest(root)
+    (root / "dbt_project" / "target" / "compiled.sql").write_text("select 2")  # dbt output
+    assert state.dbt_project_digest(root) == digest
+    (root / "catalog" / "indicators.csv").write_text("a\n2\n")  # the catalogue changed
+    assert state.dbt_project_digest(root) != digest
+
+    build = tmp_path / "build.duckdb"
+    first = state.build_fingerprint(build, digest)
+    state.record_loads(build, {"kolada_values": "20260101T000000Z"})
+    second = state.build_fingerprint(build, digest)
+    assert second != first
+    assert state.loads_unchanged(build, {"kolada_values": "20260101T000000Z"}) is False  # no such table
+    with duckdb.connect(str(build)) as con:
+        con.execute("create table raw.kolada_values as select 1 as x")
+    assert state.loads_unchanged(build, {"kolada_values": "20260101T000000Z"})
+    assert not state.loads_unchanged(build, {"kolada_values": "20260201T000000Z"})

@@ -204,6 +204,7 @@ def test_publish_succeeds_while_readers_hold_and_open_the_mart_read_only(
     urls: dict[str, str],
     kolada_server: KoladaServer,
     kolada_data: KoladaData,
+    pxweb_states,
     warehouse_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -280,6 +281,12 @@ def test_publish_succeeds_while_readers_hold_and_open_the_mart_read_only(
     assert not same and reason == f"the survey drop folder {drop} changed"
     shutil.rmtree(drop)
     assert nothing_changed(config)[0]
+    _, fohm = pxweb_states
+    table = next(iter(fohm.tables.values()))
+    stamp, table.updated = table.updated, "2030-01-01T00:00:00Z"
+    same, reason = nothing_changed(config)
+    assert not same and reason.startswith(f"fohm: table {table.id}")
+    table.updated = stamp
     kolada_data.add("N15428", "1780", 2026, [{"count": 1, "gender": "T", "status": "", "value": 98.0}])
     same, reason = nothing_changed(config)
     assert not same and reason.startswith("Kolada: 1 data object(s) changed")
