@@ -60,6 +60,31 @@ PXWEB_VALUES = {
     "fetched_at": "timestamptz",
     "body_sha256": "varchar",
 }
+SURVEY_VALUES = {
+    "indicator_id": "varchar",
+    "survey": "varchar",
+    "source": "varchar",
+    "source_ref": "varchar",
+    "region_code": "varchar",
+    "period_label": "varchar",
+    "period_start": "integer",
+    "period_end": "integer",
+    "sex": "varchar",
+    "age_group": "varchar",
+    "value": "double",
+    "ci_low": "double",
+    "ci_high": "double",
+    "n": "double",
+    "n_asked": "double",
+    "min_respondents": "double",
+    "min_response_rate": "double",
+    "low_precision_below": "double",
+    "file_row": "integer",
+    "request_url": "varchar",
+    "fetched_at": "timestamptz",
+    "body_sha256": "varchar",
+}
+SURVEY_FLOORS = {"min_respondents": 10, "min_response_rate": 50, "low_precision_below": 30}
 SCB_POPULATION = {
     "region_code": "varchar",
     "year": "integer",
@@ -281,3 +306,60 @@ def scb_population() -> Suite:
         *value_present("population"),
     ]
     return Suite("raw.scb_population", exps, SCB_POPULATION)
+
+
+def survey_values(indicators: Sequence[Indicator]) -> Suite:
+    """Survey results as loaded (before the mart's suppression); ``indicators``: the specs' own.
+
+    The survey reader already refused every bad row; this is the second net on the table.
+    """
+    key = ["indicator_id", "region_code", "period_start", "period_end", "sex", "age_group"]
+    exps = [
+        *schema_expectations(SURVEY_VALUES),
+        *not_null(*key, "n", "source", "source_ref", "request_url", "fetched_at"),
+        expect("unique_key", "ExpectCompoundColumnsToBeUnique", column_list=key),
+        expect("sex_accepted", "ExpectColumnValuesToBeInSet", column="sex", value_set=SEXES),
+        expect(
+            "indicator_in_specs",
+            "ExpectColumnValuesToBeInSet",
+            column="indicator_id",
+            value_set=[i.indicator_id for i in indicators],
+        ),
+        expect(
+            "source_is_survey",
+            "ExpectColumnValuesToMatchRegex",
+            column="source",
+            regex=r"^survey:[a-z0-9_]+$",
+        ),
+        expect(
+            "region_code_shape",
+            "ExpectColumnValuesToMatchRegex",
+            column="region_code",
+            regex=r"^(?:\d{2}|\d{4})$",
+        ),
+        expect(
+            "period_ordered",
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            column_A="period_end",
+            column_B="period_start",
+            or_equal=True,
+        ),
+        *value_ranges("indicator_id", indicators),
+        *ci_bounds(),
+        expect("n_not_negative", "ExpectColumnValuesToBeBetween", column="n", min_value=0),
+        expect(
+            "n_asked_not_below_n",
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            column_A="n_asked",
+            column_B="n",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+        *[
+            expect(
+                f"{column}_not_below_default", "ExpectColumnValuesToBeBetween", column=column, min_value=floor
+            )
+            for column, floor in SURVEY_FLOORS.items()
+        ],
+    ]
+    return Suite("raw.survey_values", exps, SURVEY_VALUES)

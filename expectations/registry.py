@@ -45,6 +45,15 @@ def indicators(build_db: Path) -> list[Indicator]:
     ]
 
 
+def survey_indicators(build_db: Path) -> list[Indicator]:
+    """The indicators the survey specs declare (raw.survey_indicators)."""
+    rows = query(
+        build_db,
+        "select indicator_id, title, protective_factor, source, source_ref, unit from raw.survey_indicators",
+    )
+    return [Indicator(*r, higher_is_better=None) for r in rows.itertuples(index=False)]
+
+
 def kolada_region_ids(build_db: Path) -> list[str]:
     return query(build_db, "select municipality_id from raw.kolada_municipality")["municipality_id"].tolist()
 
@@ -55,6 +64,7 @@ SUITES: dict[str, Callable[[Paths], Suite]] = {
     "raw.kolada_kpi": lambda p: raw.kolada_kpi(),
     "raw.pxweb_values": lambda p: raw.pxweb_values(),
     "raw.scb_population": lambda p: raw.scb_population(),
+    "raw.survey_values": lambda p: raw.survey_values(survey_indicators(p.build_db)),
     "mart.fct_indicator_value": lambda p: mart.fct_indicator_value(
         indicators(p.build_db), region_codes(p.build_db)
     ),

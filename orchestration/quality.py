@@ -136,6 +136,13 @@ GATES = [
         "Schema, unique region-year-age-sex, non-negative population.",
     ),
     Gate(
+        "raw.survey_values",
+        ["survey", "survey_values"],
+        True,
+        "Schema, unique keys, sexes, indicators of the specs, shares 0-100, CI bounds, n asked >= n,"
+        " suppression thresholds not below the defaults.",
+    ),
+    Gate(
         "mart.fct_indicator_value",
         ["mart", "fct_indicator_value"],
         True,

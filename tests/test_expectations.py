@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from expectations import core, gates, mart, raw
-from ingest.catalog import load_catalog
+from ingest.catalog import Indicator, load_catalog
 
 TS = datetime(2026, 3, 1, tzinfo=UTC)
 URL = "http://127.0.0.1/v3/data/kpi/N15428/year/2025"
@@ -109,6 +109,54 @@ def kolada_values_frame() -> pd.DataFrame:
             kolada_value("N15428", "1780", "M", 100.0),
             kolada_value("N33812", "0017", "T", 12.0),
             kolada_value("N33812", "0000", "T", 0.0),
+        ],
+    )
+
+
+SURVEY_INDICATORS = [
+    Indicator(
+        "survey_x_framtidstro", "Ser positivt på framtiden", "framtidstro", "survey:x", "Q1", "percent", True
+    ),
+    Indicator("survey_x_trivsel", "Trivsel, medel", "framjande_miljoer", "survey:x", "Q2", "mean", True),
+]
+
+
+def survey_row(indicator: str, region: str, sex: str, value: float | None, **extra: Any) -> dict[str, Any]:
+    return {
+        "indicator_id": indicator,
+        "survey": "x",
+        "source": "survey:x",
+        "source_ref": "x.csv",
+        "region_code": region,
+        "period_label": "2023/24",
+        "period_start": 2023,
+        "period_end": 2024,
+        "sex": sex,
+        "age_group": "15",
+        "value": value,
+        "ci_low": None,
+        "ci_high": None,
+        "n": 40.0,
+        "n_asked": 60.0,
+        "min_respondents": 10.0,
+        "min_response_rate": 50.0,
+        "low_precision_below": 30.0,
+        "file_row": 2,
+        "request_url": "file:///drop/x.csv#row=2",
+        "fetched_at": TS,
+        "body_sha256": "ab",
+        **extra,
+    }
+
+
+def survey_frame() -> pd.DataFrame:
+    return frame(
+        raw.SURVEY_VALUES,
+        [
+            survey_row("survey_x_framtidstro", "1780", "total", 64.0, ci_low=60.0, ci_high=68.0),
+            survey_row("survey_x_framtidstro", "1780", "female", 7.0, n=7.0, n_asked=None),
+            survey_row("survey_x_trivsel", "17", "male", 3.4),
+            survey_row("survey_x_trivsel", "17", "female", None),
         ],
     )
 
@@ -287,6 +335,7 @@ SUITES: dict[str, Case] = {
     ),
     "pxweb_values": ("raw.pxweb_values", raw.pxweb_values, pxweb_frame),
     "scb_population": ("raw.scb_population", raw.scb_population, population_frame),
+    "survey_values": ("raw.survey_values", lambda: raw.survey_values(SURVEY_INDICATORS), survey_frame),
     "fct_indicator_value": (
         "mart.fct_indicator_value",
         lambda: mart.fct_indicator_value(None, REGIONS),
@@ -391,6 +440,21 @@ FAULTS = [
     ("scb_population", set_cell(0, "sex", "both"), "sex_accepted"),
     ("scb_population", set_cell(0, "region_code", "123"), "region_code_shape"),
     ("scb_population", all_null("population"), "value_field_present"),
+    ("survey_values", set_cell(1, "value", 140.0), "share_within_0_100"),
+    ("survey_values", set_cell(0, "ci_low", 65.0), "ci_low_le_value"),
+    ("survey_values", set_cell(0, "ci_high", 63.0), "value_le_ci_high"),
+    ("survey_values", duplicate(2), "unique_key"),
+    ("survey_values", set_cell(2, "sex", "both"), "sex_accepted"),
+    ("survey_values", set_cell(2, "indicator_id", "survey_y"), "indicator_in_specs"),
+    ("survey_values", set_cell(2, "source", "kolada"), "source_is_survey"),
+    ("survey_values", set_cell(2, "region_code", "170"), "region_code_shape"),
+    ("survey_values", set_cell(2, "period_end", 2020), "period_ordered"),
+    ("survey_values", set_cell(2, "n", -1.0), "n_not_negative"),
+    ("survey_values", set_cell(0, "n_asked", 30.0), "n_asked_not_below_n"),
+    ("survey_values", set_cell(3, "min_respondents", 5.0), "min_respondents_not_below_default"),
+    ("survey_values", set_cell(3, "min_response_rate", 40.0), "min_response_rate_not_below_default"),
+    ("survey_values", set_cell(3, "low_precision_below", 20.0), "low_precision_below_not_below_default"),
+    ("survey_values", rename("n", "respondents"), "schema_columns"),
     ("fct_indicator_value", set_cell(0, "value", 140.0), "share_within_0_100"),
     ("fct_indicator_value", set_cell(2, "value", -3.0), "value_not_negative"),
     ("fct_indicator_value", set_cell(0, "region_code", "2999"), "region_in_dim_region"),
@@ -459,7 +523,10 @@ def test_every_suite_and_expectation_has_a_planted_fault_or_is_schema() -> None:
             n for n in names if (key, n) not in planted and not n.startswith(("schema_", "not_null_"))
         }
         # every catalogued PxWeb indicator is a share, so no PxWeb row is checked as a count yet
-        exempt = {"row_count", "value_not_negative"} if key == "pxweb_values" else {"row_count"}
+        # every catalogued PxWeb and example survey indicator is a share or a mean, not a count
+        exempt = (
+            {"row_count", "value_not_negative"} if key in ("pxweb_values", "survey_values") else {"row_count"}
+        )
         assert untested <= exempt, f"{key}: no planted fault for {sorted(untested)}"
 
 

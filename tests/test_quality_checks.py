@@ -37,10 +37,11 @@ def test_errors_block_warnings_only_warn() -> None:
 
 def test_raw_and_mart_checks_block_coverage_and_freshness_do_not() -> None:
     blocking = {spec.name: spec.blocking for check in QUALITY_CHECKS for spec in check.check_specs}
-    assert len(blocking) == len(GATES) == 13
+    assert len(blocking) == len(GATES) == 14
     assert {name for name, b in blocking.items() if not b} == {"ge_coverage", "ge_freshness"}
     assert all(
-        blocking[f"ge_raw_{t}"] for t in ("kolada_values", "kolada_kpi", "pxweb_values", "scb_population")
+        blocking[f"ge_raw_{t}"]
+        for t in ("kolada_values", "kolada_kpi", "pxweb_values", "scb_population", "survey_values")
     )
 
 
