@@ -297,6 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, {"error": "internal server error"})
         elif fault.kind == "truncate":
             payload = b'{"count": 1, "values": [{"kpi": "N1'
+            self.server.record(self.path, 200)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload) + 500))
@@ -304,7 +305,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
             self.wfile.flush()
             self.close_connection = True
-            self.server.record(self.path, 200)
         elif fault.kind == "garbage":
             self._send_raw(200, b"<html>maintenance</html>")
         return True
@@ -313,6 +313,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_raw(status, json.dumps(body, ensure_ascii=False).encode(), headers)
 
     def _send_raw(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
+        self.server.record(self.path, status)  # logged before the client can see the answer
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
@@ -320,7 +321,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
-        self.server.record(self.path, status)
 
 
 class _BadRequest(Exception):
