@@ -19,36 +19,6 @@ from orchestration.resources import KoladaResource, WarehouseResource
 from warehouse import state
 from warehouse.load import replace_raw_table
 
-VALUE_COLUMNS = {
-    "kpi_id": "varchar",
-    "municipality_id": "varchar",
-    "period": "integer",
-    "gender": "varchar",
-    "value": "double",
-    "status": "varchar",
-    "count": "integer",
-    "request_url": "varchar",
-    "fetched_at": "timestamptz",
-    "body_sha256": "varchar",
-}
-MUNICIPALITY_COLUMNS = {"municipality_id": "varchar", "title": "varchar", "type": "varchar"}
-MUNICIPALITY_GROUP_COLUMNS = {
-    "group_id": "varchar",
-    "group_title": "varchar",
-    "member_id": "varchar",
-    "member_title": "varchar",
-}
-KPI_COLUMNS = {
-    "kpi_id": "varchar",
-    "title": "varchar",
-    "description": "varchar",
-    "is_divided_by_gender": "boolean",
-    "municipality_type": "varchar",
-    "operating_area": "varchar",
-    "publ_period": "varchar",
-}
-
-
 RAW_TABLES = {
     "kolada_values": "Kolada values of the catalogue's KPIs: KPI × region × year × gender.",
     "kolada_municipality": "Kolada's region list: 290 municipalities, 21 regions and Riket.",
@@ -164,13 +134,11 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
         )
     build_db = warehouse.build_db
     counts = {
-        "kolada_values": replace_raw_table(build_db, "kolada_values", VALUE_COLUMNS, values),
-        "kolada_municipality": replace_raw_table(
-            build_db, "kolada_municipality", MUNICIPALITY_COLUMNS, tables["municipality"]
-        ),
-        "kolada_kpi": replace_raw_table(build_db, "kolada_kpi", KPI_COLUMNS, tables["kpi"]),
+        "kolada_values": replace_raw_table(build_db, "kolada_values", values),
+        "kolada_municipality": replace_raw_table(build_db, "kolada_municipality", tables["municipality"]),
+        "kolada_kpi": replace_raw_table(build_db, "kolada_kpi", tables["kpi"]),
         "kolada_municipality_groups": replace_raw_table(
-            build_db, "kolada_municipality_groups", MUNICIPALITY_GROUP_COLUMNS, tables["municipality_groups"]
+            build_db, "kolada_municipality_groups", tables["municipality_groups"]
         ),
     }
     state.record_loads(build_db, loads)

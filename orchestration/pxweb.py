@@ -19,38 +19,6 @@ from orchestration.resources import PxWebResource, WarehouseResource
 from warehouse import state
 from warehouse.load import replace_raw_table
 
-PXWEB_VALUE_COLUMNS = {
-    "indicator_id": "varchar",
-    "table_key": "varchar",
-    "source": "varchar",
-    "source_ref": "varchar",
-    "region_code": "varchar",
-    "period_label": "varchar",
-    "period_start": "integer",
-    "period_end": "integer",
-    "sex": "varchar",
-    "age_group": "varchar",
-    "value": "double",
-    "ci_low": "double",
-    "ci_high": "double",
-    "n": "double",
-    "marker": "varchar",
-    "request_url": "varchar",
-    "fetched_at": "timestamptz",
-    "body_sha256": "varchar",
-}
-POPULATION_COLUMNS = {
-    "region_code": "varchar",
-    "year": "integer",
-    "age": "integer",
-    "sex": "varchar",
-    "population": "bigint",
-    "marker": "varchar",
-    "source_ref": "varchar",
-    "request_url": "varchar",
-    "fetched_at": "timestamptz",
-    "body_sha256": "varchar",
-}
 SOURCE_NAMES = {"scb": "SCB", "fohm": "Folkhälsomyndigheten (Folkhälsodata)"}
 
 
@@ -140,8 +108,8 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
         rows = indicator_rows(spec, batch) if spec.kind == "indicator" else population_rows(spec, batch)
         (values if spec.kind == "indicator" else population).extend(rows)
         per_table[spec.key] = len(rows)
-    n_values = replace_raw_table(warehouse.build_db, "pxweb_values", PXWEB_VALUE_COLUMNS, values)
-    n_population = replace_raw_table(warehouse.build_db, "scb_population", POPULATION_COLUMNS, population)
+    n_values = replace_raw_table(warehouse.build_db, "pxweb_values", values)
+    n_population = replace_raw_table(warehouse.build_db, "scb_population", population)
     state.record_loads(warehouse.build_db, loads)
     context.log.info(f"Loaded {n_values} indicator rows and {n_population} population rows")
     yield MaterializeResult(

@@ -34,39 +34,6 @@ from warehouse.load import read_raw_table, replace_raw_table
 from warehouse.privacy import survey_privacy
 
 SOURCE = "survey"
-VALUE_COLUMNS = {
-    "indicator_id": "varchar",
-    "survey": "varchar",
-    "source": "varchar",
-    "source_ref": "varchar",
-    "region_code": "varchar",
-    "period_label": "varchar",
-    "period_start": "integer",
-    "period_end": "integer",
-    "sex": "varchar",
-    "age_group": "varchar",
-    "value": "double",
-    "ci_low": "double",
-    "ci_high": "double",
-    "n": "double",
-    "n_asked": "double",
-    "min_respondents": "double",
-    "min_response_rate": "double",
-    "low_precision_below": "double",
-    "file_row": "integer",
-    "request_url": "varchar",
-    "fetched_at": "timestamptz",
-    "body_sha256": "varchar",
-}
-INDICATOR_COLUMNS = {
-    "indicator_id": "varchar",
-    "title": "varchar",
-    "protective_factor": "varchar",
-    "source": "varchar",
-    "source_ref": "varchar",
-    "unit": "varchar",
-    "higher_is_better": "boolean",
-}
 REGIONS = ["kolada", "kolada_municipality"]
 
 
@@ -181,10 +148,8 @@ def survey_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
         except surveys.SurveyError as exc:
             raise Failure(f"survey: landing batch {batch.path} no longer passes its checks\n{exc}") from exc
     rows = surveys.raw_rows(parsed, records)
-    n_values = replace_raw_table(warehouse.build_db, "survey_values", VALUE_COLUMNS, rows)
-    n_indicators = replace_raw_table(
-        warehouse.build_db, "survey_indicators", INDICATOR_COLUMNS, surveys.indicator_rows(parsed)
-    )
+    n_values = replace_raw_table(warehouse.build_db, "survey_values", rows)
+    n_indicators = replace_raw_table(warehouse.build_db, "survey_indicators", surveys.indicator_rows(parsed))
     state.record_loads(warehouse.build_db, loads)
     below = sum(1 for r in rows if r["n"] is not None and r["n"] < r["min_respondents"])
     context.log.info(f"Loaded {n_values} survey rows of {len(parsed)} survey(s)")

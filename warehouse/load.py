@@ -10,17 +10,19 @@ from typing import Any
 
 import duckdb
 
+from warehouse.raw_tables import RAW_TABLES
+
 RAW_SCHEMA = "raw"
 
 
-def replace_raw_table(
-    db_path: Path, table: str, columns: Mapping[str, str], rows: Iterable[Mapping[str, Any]]
-) -> int:
-    """Replace ``raw.<table>`` with ``rows``; JSON nulls stay SQL NULL. Returns the row count.
+def replace_raw_table(db_path: Path, table: str, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Replace ``raw.<table>`` with ``rows`` on its columns in ``RAW_TABLES``; JSON nulls stay SQL
+    NULL. Returns the row count.
 
     Rows go through newline-delimited JSON and DuckDB's own reader, so types are the
     declared ones and a missing value can never turn into 0 or NaN.
     """
+    columns = RAW_TABLES[table]
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="barnhalsa-load-") as tmp:
         path = Path(tmp) / f"{table}.ndjson"
