@@ -1,0 +1,341 @@
+"""Everything one county's report shows, read from the published mart in one read-only session.
+
+The figures come from ``fct_indicator_value`` (county, its municipalities and Sweden); the
+verdicts from the analyst views: ``v_indicator_trend`` (better / worse since the previous
+period, respecting ``higher_is_better`` and CI overlap), ``v_indicator_comparison`` (county vs
+Sweden) and ``v_coverage`` (gaps). Nothing is computed here that a view already decides.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+SEXES = ("total", "female", "male")
+
+
+class ReportError(RuntimeError):
+    """The report cannot be built from this mart (no file, unknown county, no data)."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One figure of the mart: a value with its status, or NULL with the status saying why."""
+
+    value: float | None
+    status: str | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    start: int
+    end: int
+
+    @property
+    def label(self) -> str:
+        return str(self.start) if self.start == self.end else f"{self.start}-{self.end}"
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    level: str
+
+
+@dataclass
+class Verdict:
+    """The views' verdicts on the county's latest value of one series (one sex)."""
+
+    sex: str
+    period: Period | None = None
+    direction_1: str | None = None  # better / worse / unchanged since the previous period
+    base_period_1: str | None = None
+    change_1: float | None = None
+    vs_sweden: str | None = None  # better / worse / similar
+    diff_sweden: float | None = None
+    sweden_value: float | None = None
+    value: float | None = None
+
+
+@dataclass
+class Indicator:
+    """One series of the report: an indicator at one age group."""
+
+    indicator_id: str
+    title: str
+    protective_factor: str
+    unit: str
+    higher_is_better: bool | None
+    age_group: str
+    source: str
+    source_ref: str
+    periods: list[Period] = field(default_factory=list)
+    # values[sex][region_code][period] for the county, Sweden and the municipalities
+    values: dict[str, dict[str, dict[Period, Cell]]] = field(default_factory=dict)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    coverage: list[str] = field(default_factory=list)  # one line per region with gaps
+    municipal_level: bool = True  # the source publishes it for municipalities at all
+
+    @property
+    def key(self) -> str:
+        return self.indicator_id if self.age_group == "total" else f"{self.indicator_id}__{self.age_group}"
+
+    @property
+    def sexes(self) -> list[str]:
+        return [sex for sex in SEXES if sex in self.values]
+
+    @property
+    def main_sex(self) -> str:
+        """The sex the summary and the municipality chart use: total where the source has it."""
+        return "total" if "total" in self.values else self.sexes[0]
+
+    def cell(self, sex: str, region: str, period: Period) -> Cell | None:
+        return self.values.get(sex, {}).get(region, {}).get(period)
+
+    def latest_period(self, region: str) -> Period | None:
+        """The newest period with a row (value or status) for the region, any sex."""
+        periods = {p for by_region in self.values.values() for p in by_region.get(region, {})}
+        return max(periods, key=lambda p: (p.end, p.start)) if periods else None
+
+
+@dataclass
+class Factor:
+    code: str
+    kind: str
+    label: str
+    description: str
+    indicators: list[Indicator] = field(default_factory=list)
+
+
+@dataclass
+class SourceUse:
+    """One source table or KPI behind the report's figures."""
+
+    source: str
+    source_ref: str
+    indicator_ids: list[str]
+    rows: int
+    first_fetched: str
+    last_fetched: str
+    request_url: str
+
+
+@dataclass
+class CountyData:
+    county: Region
+    sweden: Region
+    municipalities: list[Region]
+    same_area_as: str | None
+    factors: list[Factor]
+    sources: list[SourceUse]
+    published_at: str
+    run_id: str
+    mart_path: Path
+
+    @property
+    def indicators(self) -> list[Indicator]:
+        return [indicator for factor in self.factors for indicator in factor.indicators]
+
+
+def read_county(mart_db: Path, county_code: str) -> CountyData:
+    """Read one county's report data from the published mart (opened read-only)."""
+    if not mart_db.exists():
+        raise ReportError(f"no published mart at {mart_db}: run `make run` (or `make rebuild`) first")
+    with duckdb.connect(str(mart_db), read_only=True) as con:
+        return _read(con, mart_db, county_code)
+
+
+def county_codes(mart_db: Path) -> list[str]:
+    """Every county of the published mart's ``dim_region``."""
+    if not mart_db.exists():
+        raise ReportError(f"no published mart at {mart_db}: run `make run` (or `make rebuild`) first")
+    with duckdb.connect(str(mart_db), read_only=True) as con:
+        return [
+            r[0]
+            for r in con.execute(
+                "select region_code from dim_region where region_level = 'county' order by region_code"
+            ).fetchall()
+        ]
+
+
+def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> CountyData:
+    regions = {
+        code: (Region(code, name, level), county, same_area)
+        for code, name, level, county, same_area in con.execute(
+            "select region_code, region_name, region_level, county_code, same_area_as from dim_region"
+        ).fetchall()
+    }
+    entry = regions.get(county_code)
+    if entry is None or entry[0].level != "county":
+        counties = sorted(code for code, (region, _, _) in regions.items() if region.level == "county")
+        raise ReportError(
+            f"county {county_code!r} is not a county of {mart_db} (dim_region has: {', '.join(counties)})"
+        )
+    county, _, same_area_as = entry
+    sweden = next((r for r, _, _ in regions.values() if r.level == "country"), Region("00", "Riket", "country"))
+    municipalities = sorted(
+        (r for r, c, _ in regions.values() if r.level == "municipality" and c == county_code),
+        key=lambda r: r.name,
+    )
+    codes = [county.code, sweden.code, *(m.code for m in municipalities)]
+
+    indicators: dict[tuple[str, str], Indicator] = {}
+    rows = con.execute(
+        """
+        select f.indicator_id, f.age_group, f.sex, f.region_code, f.period_start, f.period_end,
+            f.value, f.status, f.ci_low, f.ci_high, f.n,
+            d.title, d.protective_factor, d.unit, d.higher_is_better, f.source, f.source_ref
+        from fct_indicator_value as f
+        join dim_indicator as d using (indicator_id)
+        where f.region_code in (select unnest(?))
+            and (f.indicator_id, f.age_group) in (
+                select (indicator_id, age_group) from fct_indicator_value
+                where region_code = ? or region_code in (select unnest(?))
+            )
+        """,
+        [codes, county.code, [m.code for m in municipalities]],
+    ).fetchall()
+    for (ind_id, age, sex, region, start, end, value, status, lo, hi, n,
+         title, factor, unit, hib, source, ref) in rows:  # fmt: skip
+        indicator = indicators.get((ind_id, age))
+        if indicator is None:
+            indicator = indicators[(ind_id, age)] = Indicator(ind_id, title, factor, unit, hib, age, source, ref)
+        period = Period(start, end)
+        indicator.values.setdefault(sex, {}).setdefault(region, {})[period] = Cell(value, status, lo, hi, n)
+    for indicator in indicators.values():
+        indicator.periods = sorted(
+            {p for by_region in indicator.values.values() for cells in by_region.values() for p in cells},
+            key=lambda p: (p.start, p.end),
+        )
+    if not indicators:
+        raise ReportError(f"{mart_db} has no indicator values for county {county_code} ({county.name})")
+
+    _add_verdicts(con, indicators, county.code)
+    _add_coverage(con, indicators, county.code, {m.code: m.name for m in municipalities})
+    factors = _factors(con, indicators)
+    published_at, run_id = con.execute(
+        "select cast(published_at as varchar), run_id from meta_publication"
+    ).fetchone()
+    return CountyData(
+        county=county,
+        sweden=sweden,
+        municipalities=municipalities,
+        same_area_as=same_area_as,
+        factors=factors,
+        sources=_sources(con, codes),
+        published_at=published_at,
+        run_id=run_id,
+        mart_path=mart_db,
+    )
+
+
+def _add_verdicts(con, indicators: dict[tuple[str, str], Indicator], county: str) -> None:
+    for ind_id, age, sex, start, end, direction, base, change in con.execute(
+        """
+        select indicator_id, age_group, sex, latest_period_start, latest_period_end,
+            direction_1, base_period_1, change_1
+        from v_indicator_trend where region_code = ?
+        """,
+        [county],
+    ).fetchall():
+        if (indicator := indicators.get((ind_id, age))) is not None:
+            verdict = indicator.verdicts.setdefault(sex, Verdict(sex))
+            verdict.period = Period(start, end) if start is not None else None
+            verdict.direction_1, verdict.base_period_1, verdict.change_1 = direction, base, change
+    for ind_id, age, sex, start, end, value, vs, diff, sweden in con.execute(
+        """
+        select c.indicator_id, c.age_group, c.sex, c.period_start, c.period_end, c.value,
+            c.vs_sweden, c.diff_sweden, c.sweden_value
+        from v_indicator_comparison as c
+        where c.region_code = ?
+        qualify row_number() over (
+            partition by c.indicator_id, c.age_group, c.sex order by c.period_end desc, c.period_start desc
+        ) = 1
+        """,
+        [county],
+    ).fetchall():
+        if (indicator := indicators.get((ind_id, age))) is not None:
+            verdict = indicator.verdicts.setdefault(sex, Verdict(sex))
+            if verdict.period is None or verdict.period == Period(start, end):
+                verdict.period = Period(start, end)
+                verdict.vs_sweden, verdict.diff_sweden = vs, diff
+                verdict.sweden_value, verdict.value = sweden, value
+
+
+STATUS_WORDS = {"no_row": "ingen rad från källan"}
+
+
+def _add_coverage(con, indicators, county: str, municipalities: dict[str, str]) -> None:
+    names = {county: None, **municipalities}
+    by_indicator: dict[str, list[str]] = defaultdict(list)
+    unpublished: set[str] = set()
+    for region, region_name, ind_id, published, coverage, missing, statuses in con.execute(
+        """
+        select region_code, region_name, indicator_id, published_at_level, coverage,
+            periods_missing, missing_statuses
+        from v_coverage
+        where region_code in (select unnest(?))
+        order by region_level, region_name
+        """,
+        [list(names)],
+    ).fetchall():
+        if not published:
+            if region != county:
+                unpublished.add(ind_id)
+            continue
+        if coverage == "complete":
+            continue
+        what = "inga värden" if coverage == "missing" else f"värde saknas {missing}"
+        by_indicator[ind_id].append(f"{region_name}: {what} ({statuses})" if statuses else f"{region_name}: {what}")
+    for indicator in indicators.values():
+        indicator.coverage = by_indicator.get(indicator.indicator_id, [])
+        indicator.municipal_level = indicator.indicator_id not in unpublished
+
+
+def _factors(con, indicators: dict[tuple[str, str], Indicator]) -> list[Factor]:
+    factors = [
+        Factor(code, kind, label, description)
+        for code, kind, label, description in con.execute(
+            "select protective_factor, kind, label_sv, description from dim_protective_factor"
+            " order by sort_order"
+        ).fetchall()
+    ]
+    by_code = {f.code: f for f in factors}
+    for indicator in sorted(indicators.values(), key=lambda i: (i.title, _age_order(i.age_group))):
+        factor = by_code.get(indicator.protective_factor)
+        if factor is None:
+            factor = by_code[indicator.protective_factor] = Factor(
+                indicator.protective_factor, "context", indicator.protective_factor, ""
+            )
+            factors.append(factor)
+        factor.indicators.append(indicator)
+    return factors
+
+
+def _age_order(age_group: str) -> tuple[int, str]:
+    head = age_group.split("-")[0]
+    return (int(head), age_group) if head.isdigit() else (-1, age_group)
+
+
+def _sources(con, codes: list[str]) -> list[SourceUse]:
+    return [
+        SourceUse(source, ref, ids, rows, first[:10], last[:10], url)
+        for source, ref, ids, rows, first, last, url in con.execute(
+            """
+            select source, source_ref, list(distinct indicator_id order by indicator_id), count(*),
+                cast(min(fetched_at) as varchar), cast(max(fetched_at) as varchar), min(request_url)
+            from fct_indicator_value
+            where region_code in (select unnest(?))
+            group by source, source_ref
+            order by source, source_ref
+            """,
+            [codes],
+        ).fetchall()
+    ]

@@ -1,0 +1,109 @@
+"""Print report HTML to PDF with the system Chromium, driven by Playwright (no browser download).
+
+The browser is started once for a batch of reports and may reach no network: every request
+other than the report file itself is aborted (the report needs none, and a test checks that).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Flags for a headless Chromium on a closed network, as root, with no first-run or background traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+FOOTER = (
+    '<div style="font-size:8px;width:100%;padding:0 14mm;color:#666;font-family:sans-serif;">'
+    '<span class="title"></span><span style="float:right">Sida <span class="pageNumber"></span>'
+    ' av <span class="totalPages"></span></span></div>'
+)
+
+
+class BrowserError(RuntimeError):
+    """No Chromium to print with, or Chromium failed; the message says which and what to do."""
+
+
+def find_chromium() -> str | None:
+    """``BARNHALSA_CHROMIUM`` if set, else the first Chromium or Chrome on PATH."""
+    configured = os.environ.get("BARNHALSA_CHROMIUM")
+    if configured:
+        return configured
+    return next((path for name in CANDIDATES if (path := shutil.which(name))), None)
+
+
+def require_chromium() -> str:
+    path = find_chromium()
+    if path is None:
+        raise BrowserError(
+            "report PDF: no Chromium found (looked at BARNHALSA_CHROMIUM and "
+            f"{', '.join(CANDIDATES)} on PATH). Install Debian's chromium (`make browser`), point "
+            "BARNHALSA_CHROMIUM at a Chromium binary, or build the HTML only (`--no-pdf`)."
+        )
+    if not Path(path).exists():
+        raise BrowserError(f"report PDF: BARNHALSA_CHROMIUM={path} does not exist")
+    return path
+
+
+@contextmanager
+def browser(executable: str | None = None) -> Iterator[object]:
+    """A headless Chromium for the block (Playwright's ``Browser``)."""
+    from playwright.sync_api import Error, sync_playwright
+
+    executable = executable or require_chromium()
+    with sync_playwright() as playwright:
+        try:
+            instance = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Error as exc:
+            raise BrowserError(f"report PDF: Chromium at {executable} did not start: {exc}") from exc
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def offline_page(instance, blocked: list[str] | None = None):
+    """A new page that may load local files only; other requests are aborted (and listed)."""
+    page = instance.new_page()
+
+    def route(route) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:", "about:")):
+            route.continue_()
+        else:
+            if blocked is not None:
+                blocked.append(url)
+            route.abort()
+
+    page.route("**/*", route)
+    return page
+
+
+def print_pdf(instance, html: Path, pdf: Path) -> None:
+    """Open ``html`` from disk and print it to ``pdf`` (A4, backgrounds, page numbers)."""
+    page = offline_page(instance)
+    try:
+        page.goto(html.resolve().as_uri(), wait_until="load")
+        page.emulate_media(media="print")
+        page.pdf(
+            path=str(pdf),
+            format="A4",
+            print_background=True,
+            prefer_css_page_size=True,
+            display_header_footer=True,
+            header_template="<span></span>",
+            footer_template=FOOTER,
+        )
+    finally:
+        page.close()

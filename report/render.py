@@ -1,0 +1,226 @@
+"""The report as one self-contained Swedish HTML page (inline CSS and SVG, no script, no links out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from ingest.surveys import LOW_PRECISION_BELOW, MIN_RESPONSE_RATE
+from report import charts
+from report.data import Cell, CountyData, Indicator, Period, Verdict
+from warehouse.privacy import MIN_RESPONDENTS
+
+SEX_LABELS = {"total": "Totalt", "female": "Flickor", "male": "Pojkar"}
+UNIT_LABELS = {
+    "percent": "andel (%)",
+    "count": "antal",
+    "points": "poäng",
+    "per_1000": "per 1 000 invånare",
+    "per_10000": "per 10 000 invånare",
+    "per_inhabitant": "per invånare",
+    "mean": "medelvärde",
+}
+# Why a value is missing, in the reader's words. Suppressed is never shown as a number.
+STATUS_WORDS = {
+    "suppressed": "för få svar",
+    "not_applicable": "ej tillämpligt",
+    "not_yet_available": "ej publicerat ännu",
+    "not_available": "uppgift saknas",
+    "Missing": "uppgift saknas",
+}
+VERDICT_WORDS = {
+    "better": "bättre",
+    "worse": "sämre",
+    "similar": "ingen säker skillnad",
+    "unchanged": "oförändrat",
+}
+SOURCE_NAMES = {"kolada": "Kolada (RKA)", "scb": "SCB", "fohm": "Folkhälsomyndigheten, Folkhälsodata"}
+LOW_PRECISION = "low_precision"
+
+
+def number(value: float | None) -> str:
+    """Swedish notation: decimal comma, a non-breaking space between thousands, at most 2 decimals."""
+    if value is None:
+        return ""
+    text = f"{round(value, 2):,.2f}".rstrip("0").rstrip(".")
+    text = text.replace(",", "\u00a0").replace(".", ",")
+    return "0" if text in ("-0", "") else text
+
+
+def why(cell: Cell | None) -> str:
+    """The words for a missing value (never a number)."""
+    if cell is None:
+        return "uppgift saknas"
+    return STATUS_WORDS.get(cell.status or "", "uppgift saknas")
+
+
+def shown(cell: Cell | None) -> str:
+    """A cell as the report prints it: the value (with * when imprecise) or why it is missing."""
+    if cell is None or cell.value is None:
+        return why(cell)
+    return number(cell.value) + ("*" if cell.status == LOW_PRECISION else "")
+
+
+def age_label(age_group: str) -> str:
+    return "" if age_group == "total" else f"{age_group} år"
+
+
+def source_name(source: str) -> str:
+    if source.startswith("survey:"):
+        return f"Regional enkät ({source.removeprefix('survey:')})"
+    return SOURCE_NAMES.get(source, source)
+
+
+@dataclass
+class Finding:
+    indicator: Indicator
+    sex: str
+    verdict: Verdict
+
+    @property
+    def label(self) -> str:
+        parts = [self.indicator.title]
+        if age := age_label(self.indicator.age_group):
+            parts.append(age)
+        if self.sex != "total":
+            parts.append(SEX_LABELS[self.sex].lower())
+        return ", ".join(parts[:1]) + (f" ({', '.join(parts[1:])})" if len(parts) > 1 else "")
+
+
+def summary_sexes(indicator: Indicator) -> list[str]:
+    """Total where the source has it; otherwise each sex on its own (HBSC has no total)."""
+    return ["total"] if "total" in indicator.values else indicator.sexes
+
+
+def findings(data: CountyData) -> dict[str, list[Finding]]:
+    """The summary: improved, worsened (latest vs previous period), and the largest gaps to Sweden."""
+    improved, worsened, gaps = [], [], []
+    for indicator in data.indicators:
+        for sex in summary_sexes(indicator):
+            verdict = indicator.verdicts.get(sex)
+            if verdict is None:
+                continue
+            if verdict.direction_1 == "better":
+                improved.append(Finding(indicator, sex, verdict))
+            elif verdict.direction_1 == "worse":
+                worsened.append(Finding(indicator, sex, verdict))
+            if verdict.vs_sweden in ("better", "worse") and verdict.sweden_value:
+                gaps.append(Finding(indicator, sex, verdict))
+    gaps.sort(key=lambda f: -abs((f.verdict.diff_sweden or 0) / f.verdict.sweden_value))
+    return {
+        "improved": improved,
+        "worsened": worsened,
+        "gaps_worse": [f for f in gaps if f.verdict.vs_sweden == "worse"][:8],
+        "gaps_better": [f for f in gaps if f.verdict.vs_sweden == "better"][:8],
+    }
+
+
+def trend_svg(data: CountyData, indicator: Indicator) -> str:
+    periods = indicator.periods
+    panels = []
+    for sex in indicator.sexes:
+        lines = []
+        for region, colour, dashed in (
+            (data.county, charts.COUNTY_COLOUR, False),
+            (data.sweden, charts.SWEDEN_COLOUR, True),
+        ):
+            cells = indicator.values[sex].get(region.code, {})
+            points = [
+                charts.Point(p.label, c.value, c.ci_low, c.ci_high, "" if c.value is not None else why(c))
+                for p in periods
+                if (c := cells.get(p)) is not None
+            ]
+            lines.append(charts.Line(region.name, points, colour, dashed))
+        panels.append((SEX_LABELS[sex], lines))
+    return charts.trend_chart(
+        panels,
+        [p.label for p in periods],
+        number,
+        chart_id=indicator.key,
+        zero_based=indicator.unit in ("count", "percent"),
+    )
+
+
+def municipality_period(data: CountyData, indicator: Indicator) -> Period | None:
+    """The newest period in which any municipality of the county has a row (main sex)."""
+    cells = indicator.values.get(indicator.main_sex, {})
+    periods = {p for m in data.municipalities for p in cells.get(m.code, {})}
+    return max(periods, key=lambda p: (p.end, p.start)) if periods else None
+
+
+def municipality_svg(data: CountyData, indicator: Indicator, period: Period) -> str:
+    sex = indicator.main_sex
+    bars = []
+    for region in data.municipalities:
+        cell = indicator.cell(sex, region.code, period)
+        value = cell.value if cell is not None else None
+        flag = "*" if cell is not None and cell.status == LOW_PRECISION else ""
+        bars.append(charts.Bar(region.name, value, "" if value is not None else why(cell), flag))
+    bars.sort(key=lambda b: (b.value is None, -(b.value or 0)))
+    references = [
+        (region.name, cell.value if (cell := indicator.cell(sex, region.code, period)) else None, colour)
+        for region, colour in ((data.county, charts.COUNTY_COLOUR), (data.sweden, charts.SWEDEN_COLOUR))
+    ]
+    return charts.bar_chart(bars, references, number, chart_id=indicator.key)
+
+
+def table_rows(data: CountyData, indicator: Indicator, period: Period) -> list[dict]:
+    """The latest period's figures: the county, Sweden, then each municipality."""
+    rows = []
+    for region in [data.county, data.sweden, *data.municipalities]:
+        cells = {sex: indicator.cell(sex, region.code, period) for sex in indicator.sexes}
+        if region.level == "municipality" and all(c is None for c in cells.values()):
+            continue
+        rows.append({"region": region, "cells": cells})
+    return rows
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(number=number, shown=shown, why=why, age_label=age_label, source_name=source_name)
+    env.globals.update(
+        SEX_LABELS=SEX_LABELS,
+        UNIT_LABELS=UNIT_LABELS,
+        VERDICT_WORDS=VERDICT_WORDS,
+        STATUS_WORDS=STATUS_WORDS,
+        trend_svg=trend_svg,
+        municipality_svg=municipality_svg,
+        municipality_period=municipality_period,
+        table_rows=table_rows,
+        summary_sexes=summary_sexes,
+    )
+    return env
+
+
+def render_html(data: CountyData, generated_at: datetime | None = None) -> str:
+    """The whole report for one county."""
+    generated_at = generated_at or datetime.now(UTC)
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            data=data,
+            findings=findings(data),
+            generated_at=generated_at.isoformat(timespec="seconds"),
+            generated_date=generated_at.date().isoformat(),
+            rule={
+                "min_respondents": MIN_RESPONDENTS,
+                "min_response_rate": number(MIN_RESPONSE_RATE),
+                "low_precision_below": LOW_PRECISION_BELOW,
+            },
+            chart_count=chart_count(data),
+        )
+    )
+
+
+def chart_count(data: CountyData) -> int:
+    """How many charts the report draws: a trend chart per indicator, a municipality chart where there is data."""
+    return sum(1 + (municipality_period(data, i) is not None) for i in data.indicators)
