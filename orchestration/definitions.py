@@ -10,6 +10,7 @@ from orchestration.dbt import barnhalsa_dbt, dbt_executable, dbt_project
 from orchestration.kolada import kolada_landing, kolada_raw
 from orchestration.publish import published_mart
 from orchestration.pxweb import LANDING_ASSETS, pxweb_raw
+from orchestration.report import county_reports, county_reports_job
 from orchestration.resources import KoladaResource, PxWebResource, WarehouseResource
 from orchestration.schedules import monthly_refresh, rebuild_mart, refresh_mart
 from orchestration.surveys import (
@@ -29,13 +30,14 @@ ASSETS = [
     survey_raw,
     barnhalsa_dbt,
     published_mart,
+    county_reports,
 ]
 CHECKS = [*MART_CHECKS, survey_privacy_rule]
 
 defs = Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
-    jobs=[refresh_mart, rebuild_mart, refresh_surveys],
+    jobs=[refresh_mart, rebuild_mart, refresh_surveys, county_reports_job],
     schedules=[monthly_refresh],
     sensors=[survey_drop_sensor],
     resources={

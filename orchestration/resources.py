@@ -46,6 +46,11 @@ class WarehouseResource(ConfigurableResource):
     def export_dir(self) -> Path:
         return self.root / "export"
 
+    @property
+    def reports_dir(self) -> Path:
+        """County reports (``python -m report`` and the ``county_reports`` asset)."""
+        return self.root / "reports"
+
 
 class KoladaResource(ConfigurableResource):
     """Kolada v3 access. Empty ``base_url`` means ``KOLADA_BASE_URL`` or the live API."""

@@ -9,7 +9,8 @@ or a blocking check failed; failed checks are printed with the expectations that
 ``refresh_mart`` first asks the sources whether anything changed since the published mart
 (``warehouse.freshness``; nothing is landed) and starts no run when nothing did, which saves
 loading the code location and the Dagster run itself. ``BARNHALSA_FORCE=1`` runs anyway; a
-failing check just runs the job, which then reports the problem.
+failing check just runs the job, which then reports the problem. When only the county reports
+are missing or older than the published mart, it runs the ``county_reports`` job alone.
 """
 
 from __future__ import annotations
@@ -31,12 +32,19 @@ def main(argv: list[str] | None = None) -> int:
     run_config = json.loads(args.config.read_text()) if args.config else None
     if args.job == "refresh_mart" and not args.no_precheck:
         same, reason = nothing_changed(run_config)
-        if same:
+        if same and reports_current(run_config):
             print(
                 f"{args.job}: nothing changed since the published mart ({reason}); no run started",
                 file=sys.stderr,
             )
             return 0
+        if same:
+            print(
+                f"{args.job}: nothing changed since the published mart ({reason}); building the"
+                " county reports it has not got yet (job county_reports)",
+                file=sys.stderr,
+            )
+            args.job = "county_reports"
 
     from dagster import DagsterInstance
 
@@ -108,6 +116,21 @@ def nothing_changed(run_config: dict | None) -> tuple[bool, str]:
         )
     except Exception as exc:  # the job will meet the same problem and report it properly
         return False, f"change check failed: {exc}"
+
+
+def reports_current(run_config: dict | None) -> bool:
+    """Whether every county report was built from the mart now published (any doubt: rebuild)."""
+    from orchestration.report import configured_counties
+    from orchestration.resources import WarehouseResource
+    from report.build import reports_current as current
+
+    resources = (run_config or {}).get("resources", {})
+    warehouse = WarehouseResource(**resources.get("warehouse", {}).get("config", {}))
+    counties = (run_config or {}).get("ops", {}).get("county_reports", {}).get("config", {}).get("counties")
+    try:
+        return current(warehouse.mart_db, warehouse.reports_dir, counties or configured_counties() or None)
+    except Exception:
+        return False
 
 
 def _root_cause(error) -> str:

@@ -43,6 +43,7 @@ class Bar:
     value: float | None
     why: str = ""
     flag: str = ""  # e.g. "*" for a low-precision value
+    code: str = ""  # the region code, for readers of the SVG
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -100,7 +101,8 @@ def trend_chart(
     ]
     for tick in ticks:
         parts.append(
-            f'<text x="{left - 5}" y="{y(tick) + 3:.1f}" text-anchor="end" fill="#444">{escape(fmt(tick))}</text>'
+            f'<text x="{left - 5}" y="{y(tick) + 3:.1f}" text-anchor="end" fill="#444">'
+            f"{escape(fmt(tick))}</text>"
         )
     n = len(periods)
     for index, (title, lines) in enumerate(panels):
@@ -117,7 +119,8 @@ def trend_chart(
         )
         for tick in ticks:
             parts.append(
-                f'<line x1="{x0}" x2="{x0 + panel_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e3e3e3"/>'
+                f'<line x1="{x0}" x2="{x0 + panel_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"'
+                ' stroke="#e3e3e3"/>'
             )
         step = max(1, math.ceil(n / 6))
         for i, label in enumerate(periods):
@@ -149,8 +152,9 @@ def trend_chart(
                     )
             for i, p in present:
                 parts.append(
-                    f'<circle class="point" cx="{x(i):.1f}" cy="{y(p.value):.1f}" r="2.6" fill="{line.colour}"'
-                    f' data-series="{escape(line.name)}" data-period="{escape(p.label)}" data-value="{p.value!r}">'
+                    f'<circle class="point" cx="{x(i):.1f}" cy="{y(p.value):.1f}" r="2.6"'
+                    f' fill="{line.colour}" data-series="{escape(line.name)}"'
+                    f' data-period="{escape(p.label)}" data-value="{p.value!r}">'
                     f"<title>{escape(line.name)} {escape(p.label)}: {escape(fmt(p.value))}</title></circle>"
                 )
             for i, p in band:
@@ -158,7 +162,8 @@ def trend_chart(
                     cy = top + plot_h
                     parts.append(
                         f'<path class="gap" d="M{x(i) - 4:.1f},{cy + 6:.1f} l4,-7 l4,7 z" fill="white"'
-                        f' stroke="{line.colour}" data-series="{escape(line.name)}" data-period="{escape(p.label)}">'
+                        f' stroke="{line.colour}" data-series="{escape(line.name)}"'
+                        f' data-period="{escape(p.label)}">'
                         f"<title>{escape(line.name)} {escape(p.label)}: {escape(p.why)}</title></path>"
                     )
         parts.append(
@@ -175,9 +180,7 @@ def trend_chart(
             f'<text x="{legend_x + 22}" y="{legend_y}">{escape(line.name)}</text>'
         )
         legend_x += 30 + 6.2 * len(line.name)
-    parts.append(
-        f'<text x="{legend_x + 4}" y="{legend_y}" fill="#555">△ värde saknas (se tabellen)</text>'
-    )
+    parts.append(f'<text x="{legend_x + 4}" y="{legend_y}" fill="#555">△ värde saknas (se tabellen)</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -222,25 +225,25 @@ def bar_chart(
     for tick in ticks:
         parts.append(
             f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top - 4}" y2="{bottom}" stroke="#e3e3e3"/>'
-            f'<text x="{x(tick):.1f}" y="{bottom + 12}" text-anchor="middle" fill="#444">{escape(fmt(tick))}</text>'
+            f'<text x="{x(tick):.1f}" y="{bottom + 12}" text-anchor="middle" fill="#444">'
+            f"{escape(fmt(tick))}</text>"
         )
     for row, bar in enumerate(bars):
         y0 = top + row * row_h
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y0 + 12}" text-anchor="end">{escape(bar.name)}</text>'
-        )
+        parts.append(f'<text x="{label_w - 6}" y="{y0 + 12}" text-anchor="end">{escape(bar.name)}</text>')
         if bar.value is None:
             parts.append(
                 f'<text class="no-value" x="{label_w + 4}" y="{y0 + 12}" fill="#8a4b00" font-style="italic"'
-                f' data-region="{escape(bar.name)}">{escape(bar.why or "uppgift saknas")}</text>'
+                f' data-region="{escape(bar.code)}">{escape(bar.why or "uppgift saknas")}</text>'
             )
             continue
         start, end = sorted((x(0.0 if x_min <= 0 <= x_max else x_min), x(bar.value)))
         parts.append(
             f'<rect class="bar" x="{start:.1f}" y="{y0 + 3}" width="{max(end - start, 0.5):.1f}"'
-            f' height="{row_h - 6}" fill="{MUNICIPALITY_COLOUR}" data-region="{escape(bar.name)}"'
+            f' height="{row_h - 6}" fill="{MUNICIPALITY_COLOUR}" data-region="{escape(bar.code)}"'
             f' data-value="{bar.value!r}"><title>{escape(bar.name)}: {escape(fmt(bar.value))}</title></rect>'
-            f'<text x="{end + 4:.1f}" y="{y0 + 12}" fill="#222">{escape(fmt(bar.value))}{escape(bar.flag)}</text>'
+            f'<text x="{end + 4:.1f}" y="{y0 + 12}" fill="#222">'
+            f"{escape(fmt(bar.value))}{escape(bar.flag)}</text>"
         )
     legend_x = label_w
     for name, value, colour in references:
@@ -250,8 +253,8 @@ def bar_chart(
             f'<line class="reference" x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{top - 6}" y2="{bottom}"'
             f' stroke="{colour}" stroke-width="2" stroke-dasharray="4 2" data-value="{value!r}">'
             f"<title>{escape(name)}: {escape(fmt(value))}</title></line>"
-            f'<line x1="{legend_x}" x2="{legend_x + 14}" y1="{height - 10}" y2="{height - 10}" stroke="{colour}"'
-            f' stroke-width="2" stroke-dasharray="4 2"/>'
+            f'<line x1="{legend_x}" x2="{legend_x + 14}" y1="{height - 10}" y2="{height - 10}"'
+            f' stroke="{colour}" stroke-width="2" stroke-dasharray="4 2"/>'
             f'<text x="{legend_x + 18}" y="{height - 7}">{escape(name)} {escape(fmt(value))}</text>'
         )
         legend_x += 60 + 6.2 * (len(name) + len(fmt(value)))

@@ -179,7 +179,9 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> Co
             f"county {county_code!r} is not a county of {mart_db} (dim_region has: {', '.join(counties)})"
         )
     county, _, same_area_as = entry
-    sweden = next((r for r, _, _ in regions.values() if r.level == "country"), Region("00", "Riket", "country"))
+    sweden = next(
+        (r for r, _, _ in regions.values() if r.level == "country"), Region("00", "Riket", "country")
+    )
     municipalities = sorted(
         (r for r, c, _ in regions.values() if r.level == "municipality" and c == county_code),
         key=lambda r: r.name,
@@ -206,7 +208,9 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> Co
          title, factor, unit, hib, source, ref) in rows:  # fmt: skip
         indicator = indicators.get((ind_id, age))
         if indicator is None:
-            indicator = indicators[(ind_id, age)] = Indicator(ind_id, title, factor, unit, hib, age, source, ref)
+            indicator = indicators[(ind_id, age)] = Indicator(
+                ind_id, title, factor, unit, hib, age, source, ref
+            )
         period = Period(start, end)
         indicator.values.setdefault(sex, {}).setdefault(region, {})[period] = Cell(value, status, lo, hi, n)
     for indicator in indicators.values():
@@ -293,7 +297,9 @@ def _add_coverage(con, indicators, county: str, municipalities: dict[str, str]) 
         if coverage == "complete":
             continue
         what = "inga värden" if coverage == "missing" else f"värde saknas {missing}"
-        by_indicator[ind_id].append(f"{region_name}: {what} ({statuses})" if statuses else f"{region_name}: {what}")
+        by_indicator[ind_id].append(
+            f"{region_name}: {what} ({statuses})" if statuses else f"{region_name}: {what}"
+        )
     for indicator in indicators.values():
         indicator.coverage = by_indicator.get(indicator.indicator_id, [])
         indicator.municipal_level = indicator.indicator_id not in unpublished

@@ -157,7 +157,7 @@ def municipality_svg(data: CountyData, indicator: Indicator, period: Period) -> 
         cell = indicator.cell(sex, region.code, period)
         value = cell.value if cell is not None else None
         flag = "*" if cell is not None and cell.status == LOW_PRECISION else ""
-        bars.append(charts.Bar(region.name, value, "" if value is not None else why(cell), flag))
+        bars.append(charts.Bar(region.name, value, "" if value is not None else why(cell), flag, region.code))
     bars.sort(key=lambda b: (b.value is None, -(b.value or 0)))
     references = [
         (region.name, cell.value if (cell := indicator.cell(sex, region.code, period)) else None, colour)
@@ -222,5 +222,5 @@ def render_html(data: CountyData, generated_at: datetime | None = None) -> str:
 
 
 def chart_count(data: CountyData) -> int:
-    """How many charts the report draws: a trend chart per indicator, a municipality chart where there is data."""
+    """Charts drawn: a trend chart per series, a municipality chart where municipalities have rows."""
     return sum(1 + (municipality_period(data, i) is not None) for i in data.indicators)

@@ -21,12 +21,14 @@ def run_pipeline(
     selection: AssetSelection | None = None,
     years: int = 3,
     last_year: int = 2026,
+    reports: bool = False,
     **kolada_options: Any,
 ) -> ExecuteInProcessResult:
     """Materialise every asset (fetch, load, dbt build, checks, publish) as the main job does.
 
     ``from_landing`` leaves the landing (fetch) assets out, as the rebuild_mart job does;
-    ``selection`` runs a job's selection instead of every asset.
+    ``selection`` runs a job's selection instead of every asset; the county reports (a browser
+    per run) are left out unless ``reports``.
     """
     resources = {
         **defs.resources,
@@ -44,4 +46,6 @@ def run_pipeline(
     selection = selection or AssetSelection.all()
     if from_landing:
         selection = selection - AssetSelection.key_prefixes("landing")
+    if not reports:
+        selection = selection - AssetSelection.assets("county_reports")
     return materialize([*ASSETS, *CHECKS], resources=resources, selection=selection, raise_on_error=False)

@@ -34,3 +34,8 @@ def mart_db() -> Path:
 def export_dir() -> Path:
     """Parquet exports of the published mart, one file per table."""
     return warehouse_dir() / "export"
+
+
+def reports_dir() -> Path:
+    """County reports, one folder per county code."""
+    return warehouse_dir() / "reports"
