@@ -9,19 +9,35 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run rebuild test lint dev bench bench-mart docs serve
+.PHONY: install browser run rebuild report test lint dev bench bench-mart docs serve
 
 install:  ## uv (if missing) and the locked environment in .venv
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	$(UV) sync --frozen
 
-run: install  ## fetch every source, build and test the models, publish warehouse/mart.duckdb
+# Chromium prints the county reports to PDF and runs the browser test. Debian's package where
+# none is found (as root, or with passwordless sudo); BARNHALSA_CHROMIUM names another binary.
+CHROMIUM := $(or $(BARNHALSA_CHROMIUM),$(shell command -v chromium chromium-browser google-chrome 2>/dev/null | head -n1))
+APT := DEBIAN_FRONTEND=noninteractive apt-get
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n)
+
+browser:  ## Chromium for the report PDFs and the browser test (Debian's chromium package)
+ifeq ($(CHROMIUM),)
+	@echo "Installing Debian's chromium for the report PDFs (set BARNHALSA_CHROMIUM to use another)"
+	@$(SUDO) $(APT) update -qq && $(SUDO) $(APT) install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null \
+		|| { echo "make browser: could not install chromium; install it or set BARNHALSA_CHROMIUM" >&2; exit 1; }
+endif
+
+run: install browser  ## fetch every source, build and test the models, publish warehouse/mart.duckdb and the county reports
 	$(JOB) refresh_mart
 
-rebuild: install  ## rebuild the mart from the raw landing alone (no request to any source)
+rebuild: install browser  ## rebuild the mart (and the reports) from the raw landing alone (no request to any source)
 	$(JOB) rebuild_mart
 
-test: install  ## lint and the test suite (no network)
+report: install browser  ## county reports from the published mart: make report COUNTIES="17 24 13" (default: every county)
+	$(RUN) python -m report $(COUNTIES)
+
+test: install browser  ## lint and the test suite (no network)
 	$(RUN) ruff check .
 	$(RUN) pytest
 

@@ -1,0 +1,363 @@
+"""County reports: built by the real Dagster asset on a mart from local sources, read back
+against the mart, opened in headless Chromium, and printed to PDF."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from report import charts
+from report.build import build_one, build_reports, report_paths, reports_current
+from report.data import Cell, ReportError
+from report.pdf import BrowserError, browser, find_chromium, offline_page
+from report.render import number, shown
+
+ROOT = Path(__file__).resolve().parents[1]
+COUNTIES = ["17", "24", "13"]  # Värmland, Västerbotten, Halland
+EXTRA_REGIONS = [
+    {"id": "0024", "title": "Region Västerbotten", "type": "L"},
+    {"id": "2480", "title": "Umeå", "type": "K"},
+    {"id": "2482", "title": "Skellefteå", "type": "K"},
+    {"id": "1381", "title": "Laholm", "type": "K"},
+]
+FACTORS = ["Framtidstro", "Fullföljda studier", "Trygga relationer", "Goda levnadsvanor", "Främjande miljöer"]
+
+
+def require_chromium() -> str:
+    """The browser the report needs; in CI it must be there (make test installs it)."""
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("no Chromium in CI: `make test` installs Debian's chromium (make browser)")
+        pytest.skip("no Chromium on this machine (make browser installs Debian's chromium)")
+    return path
+
+
+@dataclass
+class Reports:
+    warehouse: Path
+    mart: Path
+    reports_dir: Path
+    result: object
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reports]:
+    """refresh_mart's assets, county reports included, on local sources with the example survey."""
+    require_chromium()
+    from tests import local_sources
+    from tests.kolada_server import SMALL_REGIONS
+    from tests.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("report")
+    warehouse = root / "warehouse"
+    (warehouse / "surveys").mkdir(parents=True)
+    for path in (ROOT / "examples" / "surveys").glob("exempelenkaten*"):
+        shutil.copy(path, warehouse / "surveys" / path.name)
+    years = [2024, 2025, 2026]
+    sources = local_sources.build(list(SMALL_REGIONS) + EXTRA_REGIONS, years, [str(y) for y in years])
+    with pytest.MonkeyPatch.context() as patch, local_sources.serve(sources):
+        patch.setenv("BARNHALSA_WAREHOUSE_DIR", str(warehouse))
+        patch.setenv("BARNHALSA_REPORT_COUNTIES", ",".join(COUNTIES))
+        result = run_pipeline(
+            sources.kolada.base_url,
+            scb_url=sources.scb.v2_url,
+            fohm_url=sources.fohm.v1_url,
+            reports=True,
+        )
+        yield Reports(warehouse, warehouse / "mart.duckdb", warehouse / "reports", result)
+
+
+@dataclass
+class Parsed:
+    """What a report shows: its sections, indicator articles, table cells and chart marks."""
+
+    meta: dict[str, str] = field(default_factory=dict)
+    factors: list[str] = field(default_factory=list)
+    articles: list[tuple[str, str]] = field(default_factory=list)  # (indicator_id, age_group)
+    cells: list[dict] = field(default_factory=list)  # td with data-region, plus the article and text
+    marks: list[dict] = field(default_factory=list)  # svg circles and bars with data-value
+    no_value_bars: list[dict] = field(default_factory=list)
+    charts: int = 0
+    text: list[str] = field(default_factory=list)
+
+
+class ReportParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.out = Parsed()
+        self.article: tuple[str, str] | None = None
+        self.cell: dict | None = None
+        self.chart: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "meta" and a.get("name", "").startswith("barnhalsa:"):
+            self.out.meta[a["name"].split(":", 1)[1]] = a["content"]
+        if tag == "section" and "data-factor" in a:
+            self.out.factors.append(a["data-factor"])
+        if tag == "article":
+            self.article = (a["data-indicator"], a["data-age-group"])
+            self.out.articles.append(self.article)
+        if tag == "svg" and "chart" in a.get("class", ""):
+            self.out.charts += 1
+            self.chart = a["data-chart"]
+        if tag == "td" and "data-region" in a:
+            self.cell = {**a, "article": self.article, "text": ""}
+        if tag in ("circle", "rect") and "data-value" in a:
+            self.out.marks.append({**a, "tag": tag, "article": self.article, "chart": self.chart})
+        if tag == "text" and "no-value" in a.get("class", ""):
+            self.out.no_value_bars.append({**a, "article": self.article})
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self.cell is not None:
+            self.out.cells.append(self.cell)
+            self.cell = None
+        if tag == "article":
+            self.article = None
+
+    def handle_data(self, data: str) -> None:
+        self.out.text.append(data)
+        if self.cell is not None:
+            self.cell["text"] += data
+
+
+def parse(path: Path) -> Parsed:
+    parser = ReportParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.out
+
+
+def mart_rows(mart: Path, county: str) -> dict[tuple, tuple]:
+    """(indicator, age group, region, sex, period label) -> (value, status) for the county's report."""
+    with duckdb.connect(str(mart), read_only=True) as con:
+        rows = con.execute(
+            """
+            select f.indicator_id, f.age_group, f.region_code, f.sex,
+                case when f.period_start = f.period_end then f.period_start::varchar
+                     else f.period_start || '-' || f.period_end end,
+                f.value, f.status
+            from fct_indicator_value f join dim_region r using (region_code)
+            where r.region_code = ? or r.county_code = ? or r.region_level = 'country'
+            """,
+            [county, county],
+        ).fetchall()
+    return {tuple(r[:5]): (r[5], r[6]) for r in rows}
+
+
+def test_the_job_writes_html_and_pdf_for_varmland_vasterbotten_and_halland(reports: Reports) -> None:
+    assert reports.result.success
+    materialization = reports.result.asset_materializations_for_node("county_reports")[0]
+    assert set(json.loads(json.dumps(materialization.metadata["counties"].value))) == set(COUNTIES)
+    for county in COUNTIES:
+        html, pdf = report_paths(reports.reports_dir, county)
+        assert html.stat().st_size > 10_000 and pdf.read_bytes().startswith(b"%PDF")
+        meta = json.loads((html.parent / "report.json").read_text())
+        assert meta["county_code"] == county and meta["pages"] >= len(FACTORS)
+        assert not [p for p in html.parent.iterdir() if ".tmp-" in p.name]
+    assert reports_current(reports.mart, reports.reports_dir, COUNTIES)
+
+
+@pytest.mark.parametrize("county", COUNTIES)
+def test_every_indicator_of_the_county_is_shown_with_the_marts_numbers(reports: Reports, county: str) -> None:
+    html, _ = report_paths(reports.reports_dir, county)
+    parsed = parse(html)
+    rows = mart_rows(reports.mart, county)
+    with duckdb.connect(str(reports.mart), read_only=True) as con:
+        expected = set(
+            con.execute(
+                """
+                select distinct indicator_id, age_group from fct_indicator_value f
+                join dim_region r using (region_code) where r.region_code = ? or r.county_code = ?
+                """,
+                [county, county],
+            ).fetchall()
+        )
+        names = dict(con.execute("select region_name, region_code from dim_region").fetchall())
+    assert set(parsed.articles) == expected and len(parsed.articles) == len(expected)
+    assert parsed.meta["county"] == county
+    assert parsed.factors[:5] == ["framtidstro", "fullfolja_studier", "trygga_relationer",
+                                  "goda_levnadsvanor", "framjande_miljoer"]  # fmt: skip
+    assert parsed.cells and parsed.marks
+    for cell in parsed.cells:
+        ind, age = cell["article"]
+        value, status = rows[(ind, age, cell["data-region"], cell["data-sex"], cell["data-period"])]
+        if value is None:
+            assert "data-value" not in cell, cell
+            assert cell["text"].strip() == shown(Cell(None, status))
+        else:
+            assert float(cell["data-value"]) == value, cell
+            assert cell["text"].split(" ")[0].rstrip("*") == number(value), cell
+    for mark in parsed.marks:  # every point and bar drawn is the mart's value
+        ind, age = mark["article"]
+        if mark["tag"] == "circle":
+            sexes = [s for s in ("total", "female", "male") if (ind, age, names[mark["data-series"]], s,
+                                                                  mark["data-period"]) in rows]  # fmt: skip
+            values = {rows[(ind, age, names[mark["data-series"]], s, mark["data-period"])][0] for s in sexes}
+            assert float(mark["data-value"]) in values, mark
+        else:
+            assert any(
+                v == float(mark["data-value"])
+                for key, (v, _) in rows.items()
+                if key[:3] == (ind, age, mark["data-region"])
+            ), mark
+    assert "NaN" not in "".join(parsed.text) and "None" not in "".join(parsed.text)
+
+
+def test_suppressed_survey_cells_say_too_few_answers_and_are_never_printed(reports: Reports) -> None:
+    with duckdb.connect(str(reports.mart), read_only=True) as con:
+        suppressed = con.execute(
+            """
+            select indicator_id, age_group, region_code, sex, n from fct_indicator_value
+            where status = 'suppressed' and region_code in ('17', '1715', '1780')
+            """
+        ).fetchall()
+    assert suppressed, "the example survey has cells under 10 respondents in Kil"
+    html, pdf = report_paths(reports.reports_dir, "17")
+    parsed = parse(html)
+    by_key = {(c["article"], c["data-region"], c["data-sex"]): c for c in parsed.cells}
+    shown_cells = 0
+    for indicator, age, region, sex, _ in suppressed:
+        cell = by_key.get(((indicator, age), region, sex))
+        if cell is None:
+            continue  # an older period than the table's: the chart leaves a gap
+        shown_cells += 1
+        assert cell["text"].strip() == "för få svar" and "data-value" not in cell
+    assert shown_cells
+    assert not [
+        m for m in parsed.marks if m.get("data-region") in {s[2] for s in suppressed} and m["article"] in
+        {(s[0], s[1]) for s in suppressed} and m["chart"] == "municipalities"
+        and (m["article"], m["data-region"], "total") in {((s[0], s[1]), s[2], s[3]) for s in suppressed}
+    ]  # fmt: skip
+    assert "för få svar" in "".join(parsed.text)
+
+
+def test_the_report_renders_every_chart_offline_in_chromium(reports: Reports) -> None:
+    """Headless Chromium opens the file from disk: every chart drawn, no console error, no request."""
+    html, _ = report_paths(reports.reports_dir, "17")
+    expected = int(parse(html).meta["charts"])
+    errors: list[str] = []
+    blocked: list[str] = []
+    with browser() as instance:
+        page = offline_page(instance, blocked)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_viewport_size({"width": 1100, "height": 1400})
+        page.goto(html.resolve().as_uri(), wait_until="load")
+        boxes = page.eval_on_selector_all(
+            "svg.chart",
+            "els => els.map(e => { const b = e.getBoundingClientRect();"
+            " return [b.width, b.height, e.querySelectorAll('circle, rect, polyline').length]; })",
+        )
+        screenshot = html.parent / "screenshot.png"
+        page.screenshot(path=str(screenshot), full_page=False)
+    assert errors == [] and blocked == []
+    assert len(boxes) == expected > 0
+    assert all(w > 100 and h > 50 and marks > 0 for w, h, marks in boxes), boxes
+    assert screenshot.read_bytes().startswith(b"\x89PNG") and screenshot.stat().st_size > 20_000
+
+
+def test_the_pdf_has_a_page_or_more_for_each_protective_factor(reports: Reports) -> None:
+    from pypdf import PdfReader
+
+    _, pdf = report_paths(reports.reports_dir, "24")
+    pages = [page.extract_text() or "" for page in PdfReader(pdf).pages]
+    starts = {}
+    for factor in FACTORS:
+        starts[factor] = next(i for i, text in enumerate(pages) if text.lstrip().startswith(factor))
+    assert sorted(starts.values()) == list(starts.values())  # in order, each on a page of its own
+    assert len(set(starts.values())) == len(FACTORS)
+    assert "Sammanfattning" in pages[0] and any(t.lstrip().startswith("Källor och metod") for t in pages)
+
+
+def test_cli_builds_one_county_and_names_bad_input(reports: Reports, tmp_path: Path) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "BARNHALSA_WAREHOUSE_DIR": str(reports.warehouse)}
+        return subprocess.run(
+            [sys.executable, "-m", "report", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    proc = cli("13", "--no-pdf", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    html, pdf = report_paths(tmp_path / "out", "13")
+    assert proc.stdout.strip() == str(html) and html.exists() and not pdf.exists()
+    assert "county 13 (Region Halland)" in proc.stderr
+    proc = cli("99", "--no-pdf", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert "county '99' is not a county of" in proc.stderr and "13, 17, 24" in proc.stderr
+    proc = cli("13", "--mart", str(tmp_path / "none.duckdb"))
+    assert proc.returncode == 1 and "no published mart at" in proc.stderr
+
+
+def test_a_failed_build_leaves_the_previous_report_as_it_was(
+    reports: Reports, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "reports"
+    shutil.copytree(reports.reports_dir / "24", out / "24")
+    before = {p.name: p.read_bytes() for p in (out / "24").iterdir()}
+    monkeypatch.setenv("BARNHALSA_CHROMIUM", "/bin/false")
+    with pytest.raises(BrowserError, match="Chromium at /bin/false did not start"):
+        build_reports(reports.mart, out, ["24"])
+    monkeypatch.setenv("BARNHALSA_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    with pytest.raises(BrowserError, match="does not exist"):
+        build_reports(reports.mart, out, ["24"])
+
+    class BrokenBrowser:  # dies while printing, after the HTML is written
+        def new_page(self):
+            raise RuntimeError("renderer crashed")
+
+    with pytest.raises(RuntimeError, match="renderer crashed"):
+        build_one(reports.mart, out, "24", BrokenBrowser())
+    assert {p.name: p.read_bytes() for p in (out / "24").iterdir()} == before
+    with pytest.raises(ReportError, match=r"1 of 2 county reports failed: 99: county '99'"):
+        build_reports(reports.mart, out, ["24", "99"], pdf=False)  # 24 is still rebuilt
+    assert (out / "24" / "barnhalsorapport-24.html").read_bytes() != before["barnhalsorapport-24.html"]
+
+
+def test_reports_are_stale_when_the_published_mart_is_newer(reports: Reports, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    assert not reports_current(reports.mart, out, ["17"])
+    shutil.copytree(reports.reports_dir / "17", out / "17")
+    assert reports_current(reports.mart, out, ["17"])
+    meta = out / "17" / "report.json"
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "published_at": "2001-01-01 00:00:00+00"}))
+    assert not reports_current(reports.mart, out, ["17"])
+
+
+def test_a_missing_value_breaks_the_line_and_is_never_drawn_as_zero() -> None:
+    line = charts.Line(
+        "Region Värmland",
+        [
+            charts.Point("2024", 40.0),
+            charts.Point("2025", None, why="för få svar"),
+            charts.Point("2026", 42.5),
+        ],
+        charts.COUNTY_COLOUR,
+    )
+    svg = charts.trend_chart([("Totalt", [line])], ["2024", "2025", "2026"], number, chart_id="x")
+    assert svg.count('class="point"') == 2 and "polyline" not in svg  # no segment spans the gap
+    assert 'data-period="2025">' in svg and "Region Värmland 2025: för få svar" in svg
+    bars = charts.bar_chart(
+        [charts.Bar("Kil", None, "för få svar", code="1715"), charts.Bar("Karlstad", 0.0, code="1780")],
+        [("Region Värmland", 12.5, charts.COUNTY_COLOUR)],
+        number,
+        chart_id="x",
+    )
+    assert bars.count('class="bar"') == 1 and 'data-region="1715">för få svar</text>' in bars
+    assert number(1234.5) == "1\u00a0234,5" and number(0.0) == "0" and number(-3.25) == "-3,25"
+    assert shown(Cell(None, "suppressed")) == "för få svar" and shown(Cell(12.0, "low_precision")) == "12*"
