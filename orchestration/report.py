@@ -74,7 +74,7 @@ def county_reports(
 
 
 county_reports_job = define_asset_job(
-    "county_reports",
+    "build_county_reports",
     selection=AssetSelection.assets(county_reports),
     description="Build the county reports from the mart already published (no source is asked).",
 )

@@ -10,7 +10,7 @@ or a blocking check failed; failed checks are printed with the expectations that
 (``warehouse.freshness``; nothing is landed) and starts no run when nothing did, which saves
 loading the code location and the Dagster run itself. ``BARNHALSA_FORCE=1`` runs anyway; a
 failing check just runs the job, which then reports the problem. When only the county reports
-are missing or older than the published mart, it runs the ``county_reports`` job alone.
+are missing or older than the published mart, it runs the ``build_county_reports`` job alone.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         if same:
             print(
                 f"{args.job}: nothing changed since the published mart ({reason}); building the"
-                " county reports it has not got yet (job county_reports)",
+                " county reports it has not got yet (job build_county_reports)",
                 file=sys.stderr,
             )
-            args.job = "county_reports"
+            args.job = "build_county_reports"
 
     from dagster import DagsterInstance
 

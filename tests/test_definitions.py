@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -66,11 +67,14 @@ def test_workspace_yaml_loads_the_code_location(tmp_path: Path) -> None:
     assert "barnhalsa" in proc.stdout + proc.stderr
 
 
-def run_refresh_mart(tmp_path: Path, config: str, urls: dict[str, str]) -> subprocess.CompletedProcess:
+def run_refresh_mart(
+    tmp_path: Path, config: str, urls: dict[str, str], fresh_home: bool = True
+) -> subprocess.CompletedProcess:
     """`make run`'s command in a fresh process, with its own Dagster home and warehouse."""
     home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    if fresh_home:
+        home.mkdir()
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     config_file = tmp_path / "run.json"
     config_file.write_text(config)
     env = {
@@ -122,8 +126,19 @@ def test_runner_publishes_from_the_local_sources_through_429s(tmp_path: Path) ->
     with serve(sources):
         config = '{"resources": {"kolada_api": {"config": {"years": 2, "last_year": 2026}}}}'
         proc = run_refresh_mart(tmp_path, config, sources.env)
+        reports = tmp_path / "warehouse" / "reports"
+        built = sorted(p.relative_to(reports).as_posix() for p in reports.glob("*/barnhalsorapport-*"))
+        # only the county reports are missing: the next run builds them and nothing else
+        shutil.rmtree(reports / "17")
+        again = run_refresh_mart(tmp_path, config, sources.env, fresh_home=False)
+        rebuilt = (reports / "17" / "barnhalsorapport-17.pdf").exists()
+        unchanged = run_refresh_mart(tmp_path, config, sources.env, fresh_home=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "refresh_mart: run" in proc.stderr and "succeeded" in proc.stderr
+    assert built == [f"{c}/barnhalsorapport-{c}.{ext}" for c in ("09", "13", "17") for ext in ("html", "pdf")]
+    assert again.returncode == 0 and "building the county reports" in again.stderr, again.stderr[-3000:]
+    assert "build_county_reports: run" in again.stderr and rebuilt
+    assert unchanged.returncode == 0 and "no run started" in unchanged.stderr, unchanged.stderr[-3000:]
     assert sum(1 for path, status in sources.kolada.log if status == 429) == 2
     with duckdb.connect(str(tmp_path / "warehouse" / "mart.duckdb"), read_only=True) as con:
         counts = dict(con.execute("select source, count(*) from fct_indicator_value group by 1").fetchall())
