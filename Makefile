@@ -44,9 +44,10 @@ test: install browser  ## lint and the test suite (no network)
 dev: install  ## the Dagster UI on http://127.0.0.1:3000
 	$(RUN) dagster dev -w workspace.yaml
 
-bench: install  ## benchmarks against local sources: the main job, and SCB splitting and pacing
+bench: install browser  ## benchmarks against local sources: the main job, SCB splitting and pacing, county reports
 	$(RUN) python bench/kolada_pipeline.py
 	$(RUN) python bench/scb_pxweb.py
+	$(RUN) python bench/county_reports.py
 
 bench-mart: install  ## full and unchanged runs against local sources, view latency on the published mart
 	$(RUN) python bench/mart_views.py

@@ -29,10 +29,11 @@ from tests.local_sources import all_regions, build, serve  # noqa: E402
 
 
 def stage_of(step: str) -> str:
-    """ingest (fetch and load steps), dbt, checks (asset-check steps: GE and the others), publish."""
+    """ingest (fetch and load steps), dbt, checks (asset-check steps: GE and the others), publish,
+    reports (every county's HTML and PDF)."""
     if step.startswith("landing__") or step.endswith("_raw"):
         return "ingest"
-    return {"barnhalsa_dbt": "dbt", "published_mart": "publish"}.get(step, "checks")
+    return {"barnhalsa_dbt": "dbt", "published_mart": "publish", "county_reports": "reports"}.get(step, "checks")
 
 
 def run_job(command: list[str], env: dict[str, str], config: dict) -> float:
@@ -126,7 +127,7 @@ def bench(args: argparse.Namespace, sources, kpis, year_list, region_rows, regio
     wall, steps, meta, http_requests = results["make run"]
     print("\nMain job as `make run` runs it (python -m orchestration.run, in-process executor)")
     print(f"  wall time            {wall:7.1f} s")
-    stage_seconds = {"ingest": 0.0, "dbt": 0.0, "checks": 0.0, "publish": 0.0}
+    stage_seconds = {"ingest": 0.0, "dbt": 0.0, "checks": 0.0, "publish": 0.0, "reports": 0.0}
     for step, seconds in steps.items():
         if not step.startswith("__"):
             stage_seconds[stage_of(step)] += seconds
