@@ -33,7 +33,8 @@ def stage_of(step: str) -> str:
     reports (every county's HTML and PDF)."""
     if step.startswith("landing__") or step.endswith("_raw"):
         return "ingest"
-    return {"barnhalsa_dbt": "dbt", "published_mart": "publish", "county_reports": "reports"}.get(step, "checks")
+    stages = {"barnhalsa_dbt": "dbt", "published_mart": "publish", "county_reports": "reports"}
+    return stages.get(step, "checks")
 
 
 def run_job(command: list[str], env: dict[str, str], config: dict) -> float:
