@@ -25,6 +25,14 @@ from tests.pxweb_server import PxServerState, PxWebServer
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED_REGIONS = ROOT.parent / "shared" / "recordings" / "kolada" / "rkolada_v3_municipality_list.csv"
+# The tests' small set plus Västerbotten, so that `make serve` + `make run` reports on the three
+# counties of the report's brief: Värmland (17), Västerbotten (24) and Halland (13).
+DEFAULT_REGIONS = [
+    *SMALL_REGIONS,
+    {"id": "0024", "title": "Region Västerbotten", "type": "L"},
+    {"id": "2480", "title": "Umeå", "type": "K"},
+    {"id": "2482", "title": "Skellefteå", "type": "K"},
+]
 
 
 def all_regions() -> tuple[list[dict[str, Any]], str]:
@@ -108,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--all-regions",
         action="store_true",
-        help="Sweden, 21 counties and 290 municipalities (default: a small set of 8 regions)",
+        help=f"Sweden, 21 counties, 290 municipalities (default: a set of {len(DEFAULT_REGIONS)} regions)",
     )
     parser.add_argument("--first-year", type=int, default=2011, help="first Kolada and SCB year")
     parser.add_argument("--last-year", type=int, default=2026, help="last Kolada and SCB year")
@@ -119,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         help="answer this many Kolada data requests with 429 (Retry-After: 1) first",
     )
     args = parser.parse_args(argv)
-    regions, origin = all_regions() if args.all_regions else (list(SMALL_REGIONS), "small built-in set")
+    regions, origin = all_regions() if args.all_regions else (list(DEFAULT_REGIONS), "small built-in set")
     years = list(range(args.first_year, args.last_year + 1))
     sources = build(regions, years, [str(y) for y in years], args.port)
     if args.throttle:
