@@ -24,12 +24,7 @@ from report.render import number, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTIES = ["17", "24", "13"]  # Värmland, Västerbotten, Halland
-EXTRA_REGIONS = [
-    {"id": "0024", "title": "Region Västerbotten", "type": "L"},
-    {"id": "2480", "title": "Umeå", "type": "K"},
-    {"id": "2482", "title": "Skellefteå", "type": "K"},
-    {"id": "1381", "title": "Laholm", "type": "K"},
-]
+LAHOLM = {"id": "1381", "title": "Laholm", "type": "K"}  # a second municipality in Halland
 FACTORS = ["Framtidstro", "Fullföljda studier", "Trygga relationer", "Goda levnadsvanor", "Främjande miljöer"]
 
 
@@ -56,7 +51,6 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reports]:
     """refresh_mart's assets, county reports included, on local sources with the example survey."""
     require_chromium()
     from tests import local_sources
-    from tests.kolada_server import SMALL_REGIONS
     from tests.pipeline import run_pipeline
 
     root = tmp_path_factory.mktemp("report")
@@ -65,7 +59,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reports]:
     for path in (ROOT / "examples" / "surveys").glob("exempelenkaten*"):
         shutil.copy(path, warehouse / "surveys" / path.name)
     years = [2024, 2025, 2026]
-    sources = local_sources.build(list(SMALL_REGIONS) + EXTRA_REGIONS, years, [str(y) for y in years])
+    sources = local_sources.build([*local_sources.DEFAULT_REGIONS, LAHOLM], years, [str(y) for y in years])
     with pytest.MonkeyPatch.context() as patch, local_sources.serve(sources):
         patch.setenv("BARNHALSA_WAREHOUSE_DIR", str(warehouse))
         patch.setenv("BARNHALSA_REPORT_COUNTIES", ",".join(COUNTIES))
