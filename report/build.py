@@ -3,7 +3,8 @@
 Per county: ``barnhalsorapport-<code>.html`` (self-contained), ``barnhalsorapport-<code>.pdf``
 and ``report.json`` (the publication it was built from, counts, pages). Everything is written
 under a temporary name first and renamed over the previous files only when the whole county
-succeeded, so a failure leaves that county's previous report as it was.
+succeeded, so a failure leaves that county's previous report as it was. The HTML of every
+county is written first, then the PDFs are printed in one browser, then each county is swapped in.
 """
 
 from __future__ import annotations
@@ -34,6 +35,22 @@ class BuiltReport:
     seconds: float
 
 
+@dataclass
+class _Staged:
+    """One county's files under temporary names, waiting for the swap."""
+
+    report: BuiltReport
+    run_id: str
+    html: Path
+    pdf: Path
+    meta: Path
+    started: float
+
+    def discard(self) -> None:
+        for path in (self.html, self.pdf, self.meta):
+            path.unlink(missing_ok=True)
+
+
 def report_paths(reports_dir: Path, county_code: str) -> tuple[Path, Path]:
     folder = reports_dir / county_code
     return folder / f"barnhalsorapport-{county_code}.html", folder / f"barnhalsorapport-{county_code}.pdf"
@@ -46,79 +63,106 @@ def build_reports(
     *,
     pdf: bool = True,
     log: Callable[[str], None] = lambda message: None,
+    printer: Callable[[list[tuple[Path, Path]]], list[Exception | None]] | None = None,
 ) -> list[BuiltReport]:
-    """Build the reports of ``counties`` (default: every county in the mart), sharing one browser.
+    """Build the reports of ``counties`` (default: every county in the mart).
 
-    Raises ``ReportError`` naming every county that failed, after the others are in place.
+    One county's failure does not stop the others: they are swapped in, then ``ReportError``
+    names every county that failed. No Chromium (``BrowserError``) fails the batch before
+    anything is swapped. ``printer`` replaces ``report.pdf.print_pdfs`` (tests).
     """
     counties = list(counties) if counties else county_codes(mart_db)
-    if pdf:
-        from report.pdf import browser
+    failed: list[str] = []
+    staged: list[_Staged] = []
 
-        with browser() as instance:
-            return _build_all(mart_db, reports_dir, counties, instance, log)
-    return _build_all(mart_db, reports_dir, counties, None, log)
+    def fail(code: str, exc: Exception) -> None:
+        failed.append(f"{code}: {exc}")
+        log(f"county {code}: report FAILED: {exc}")
 
-
-def _build_all(mart_db, reports_dir, counties, instance, log) -> list[BuiltReport]:
-    built, failed = [], []
-    for code in counties:
-        try:
-            report = build_one(mart_db, reports_dir, code, instance)
-        except Exception as exc:  # one county's failure must not stop the others
-            failed.append(f"{code}: {exc}")
-            log(f"county {code}: report FAILED: {exc}")
-            continue
-        built.append(report)
-        pages = f", {report.pages} PDF pages" if report.pages is not None else ""
-        log(
-            f"county {code} ({report.county_name}): {report.indicators} indicator series,"
-            f" {report.charts} charts{pages} in {report.seconds:.1f} s -> {report.html.parent}"
-        )
+    try:
+        for code in counties:
+            try:
+                staged.append(_stage_html(mart_db, reports_dir, code))
+            except Exception as exc:  # one county's failure must not stop the others
+                fail(code, exc)
+        if pdf and staged:
+            if printer is None:
+                from report.pdf import print_pdfs as printer
+            errors = printer([(s.html, s.pdf) for s in staged])
+        else:
+            errors = [None] * len(staged)
+        built = []
+        for item, error in zip(staged, errors, strict=True):
+            try:
+                if error is not None:
+                    raise error
+                built.append(_swap(item, pdf))
+            except Exception as exc:
+                fail(item.report.county_code, exc)
+                continue
+            report = built[-1]
+            pages = f", {report.pages} PDF pages" if report.pages is not None else ""
+            log(
+                f"county {report.county_code} ({report.county_name}): {report.indicators} indicator"
+                f" series, {report.charts} charts{pages} in {report.seconds:.1f} s -> {report.html.parent}"
+            )
+    finally:
+        for item in staged:
+            item.discard()
     if failed:
         raise ReportError(f"{len(failed)} of {len(counties)} county reports failed: " + "; ".join(failed))
     return built
 
 
-def build_one(mart_db: Path, reports_dir: Path, county_code: str, instance=None) -> BuiltReport:
-    """One county's HTML (and PDF with a browser ``instance``), swapped in when both are written."""
+def _stage_html(mart_db: Path, reports_dir: Path, county_code: str) -> _Staged:
     started = time.perf_counter()
     data = read_county(mart_db, county_code)
     html_path, pdf_path = report_paths(reports_dir, county_code)
     html_path.parent.mkdir(parents=True, exist_ok=True)
     suffix = f".tmp-{os.getpid()}"
-    staged_html = html_path.with_name(html_path.stem + suffix + ".html")
-    staged_pdf = pdf_path.with_name(pdf_path.name + suffix)
-    staged_meta = html_path.with_name(META + suffix)
-    staged = [staged_html, staged_pdf, staged_meta]
-    try:
-        staged_html.write_text(render_html(data), encoding="utf-8")
-        pages = None
-        if instance is not None:
-            from report.pdf import print_pdf
-
-            print_pdf(instance, staged_html, staged_pdf)
-            pages = pdf_pages(staged_pdf)
-        report = BuiltReport(
+    staged = _Staged(
+        report=BuiltReport(
             county_code=county_code,
             county_name=data.county.name,
             html=html_path,
-            pdf=pdf_path if instance is not None else None,
+            pdf=pdf_path,
             indicators=len(data.indicators),
             charts=chart_count(data),
-            pages=pages,
+            pages=None,
             published_at=data.published_at,
-            seconds=round(time.perf_counter() - started, 3),
-        )
-        meta = {**asdict(report), "html": html_path.name, "pdf": pdf_path.name if report.pdf else None}
-        staged_meta.write_text(json.dumps({**meta, "run_id": data.run_id}, indent=2), encoding="utf-8")
-        if instance is not None:
-            os.replace(staged_pdf, pdf_path)
-        os.replace(staged_html, html_path)
-        os.replace(staged_meta, html_path.with_name(META))
-    finally:
-        for path in staged:
-            path.unlink(missing_ok=True)
+            seconds=0.0,
+        ),
+        run_id=data.run_id,
+        html=html_path.with_name(html_path.stem + suffix + ".html"),
+        pdf=pdf_path.with_name(pdf_path.name + suffix),
+        meta=html_path.with_name(META + suffix),
+        started=started,
+    )
+    try:
+        staged.html.write_text(render_html(data), encoding="utf-8")
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def _swap(item: _Staged, pdf: bool) -> BuiltReport:
+    """Write the metadata and rename the county's staged files over the previous ones."""
+    pages = pdf_pages(item.pdf) if pdf else None
+    report = BuiltReport(
+        **{
+            **asdict(item.report),
+            "pdf": item.report.pdf if pdf else None,
+            "pages": pages,
+            "seconds": round(time.perf_counter() - item.started, 3),
+        }
+    )
+    meta = {**asdict(report), "html": report.html.name, "pdf": report.pdf.name if report.pdf else None}
+    item.meta.write_text(json.dumps({**meta, "run_id": item.run_id}, indent=2), encoding="utf-8")
+    if pdf:
+        os.replace(item.pdf, report.pdf)
+    os.replace(item.html, report.html)
+    os.replace(item.meta, report.html.with_name(META))
     return report
 
 

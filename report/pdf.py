@@ -1,14 +1,16 @@
 """Print report HTML to PDF with the system Chromium, driven by Playwright (no browser download).
 
-The browser is started once for a batch of reports and may reach no network: every request
-other than the report file itself is aborted (the report needs none, and a test checks that).
+The browser is started once for a batch of reports (two pages print at a time: Chromium lays
+out one while the other is written) and may reach no network: every request other than the
+report file itself is aborted (the report needs none, and a test checks that).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +31,16 @@ FOOTER = (
     '<span class="title"></span><span style="float:right">Sida <span class="pageNumber"></span>'
     ' av <span class="totalPages"></span></span></div>'
 )
+
+PDF_OPTIONS = {
+    "format": "A4",
+    "print_background": True,
+    "prefer_css_page_size": True,
+    "display_header_footer": True,
+    "header_template": "<span></span>",
+    "footer_template": FOOTER,
+}
+LOCAL = ("file:", "data:", "about:")  # all a report may load
 
 
 class BrowserError(RuntimeError):
@@ -79,7 +91,7 @@ def offline_page(instance, blocked: list[str] | None = None):
 
     def route(route) -> None:
         url = route.request.url
-        if url.startswith(("file:", "data:", "about:")):
+        if url.startswith(LOCAL):
             route.continue_()
         else:
             if blocked is not None:
@@ -90,20 +102,49 @@ def offline_page(instance, blocked: list[str] | None = None):
     return page
 
 
-def print_pdf(instance, html: Path, pdf: Path) -> None:
-    """Open ``html`` from disk and print it to ``pdf`` (A4, backgrounds, page numbers)."""
-    page = offline_page(instance)
-    try:
-        page.goto(html.resolve().as_uri(), wait_until="load")
-        page.emulate_media(media="print")
-        page.pdf(
-            path=str(pdf),
-            format="A4",
-            print_background=True,
-            prefer_css_page_size=True,
-            display_header_footer=True,
-            header_template="<span></span>",
-            footer_template=FOOTER,
-        )
-    finally:
-        page.close()
+def print_pdfs(jobs: Sequence[tuple[Path, Path]], parallel: int = 2) -> list[Exception | None]:
+    """Print each ``(html, pdf)`` pair, ``parallel`` pages at a time in one Chromium.
+
+    Returns one entry per pair: ``None`` when printed, else the error (the others go on). Raises
+    ``BrowserError`` when there is no Chromium or it does not start.
+    """
+    if not jobs:
+        return []
+    return asyncio.run(_print_all(list(jobs), require_chromium(), parallel))
+
+
+async def _print_all(jobs: list[tuple[Path, Path]], executable: str, parallel: int) -> list[Exception | None]:
+    from playwright.async_api import Error, async_playwright
+
+    async with async_playwright() as playwright:
+        try:
+            instance = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Error as exc:
+            raise BrowserError(f"report PDF: Chromium at {executable} did not start: {exc}") from exc
+        slots = asyncio.Semaphore(parallel)
+
+        async def one(html: Path, pdf: Path) -> Exception | None:
+            async with slots:
+                page = await instance.new_page()
+                try:
+                    await page.route("**/*", _offline_route)
+                    await page.goto(html.resolve().as_uri(), wait_until="load")
+                    await page.emulate_media(media="print")
+                    await page.pdf(path=str(pdf), **PDF_OPTIONS)
+                except Exception as exc:  # reported per report; the batch goes on
+                    return exc
+                finally:
+                    await page.close()
+            return None
+
+        try:
+            return list(await asyncio.gather(*(one(html, pdf) for html, pdf in jobs)))
+        finally:
+            await instance.close()
+
+
+async def _offline_route(route) -> None:
+    if route.request.url.startswith(LOCAL):
+        await route.continue_()
+    else:
+        await route.abort()

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from report import charts
-from report.build import build_one, build_reports, report_paths, reports_current
+from report.build import build_reports, report_paths, reports_current
 from report.data import Cell, ReportError
 from report.pdf import BrowserError, browser, find_chromium, offline_page
 from report.render import number, shown
@@ -311,12 +311,17 @@ def test_a_failed_build_leaves_the_previous_report_as_it_was(
     with pytest.raises(BrowserError, match="does not exist"):
         build_reports(reports.mart, out, ["24"])
 
-    class BrokenBrowser:  # dies while printing, after the HTML is written
-        def new_page(self):
-            raise RuntimeError("renderer crashed")
+    def crashing(jobs):  # Chromium dies while printing, after the HTML is written
+        return [RuntimeError("renderer crashed") for _ in jobs]
 
-    with pytest.raises(RuntimeError, match="renderer crashed"):
-        build_one(reports.mart, out, "24", BrokenBrowser())
+    with pytest.raises(ReportError, match="1 of 1 county reports failed: 24: renderer crashed"):
+        build_reports(reports.mart, out, ["24"], printer=crashing)
+
+    def interrupted(jobs):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_reports(reports.mart, out, ["24"], printer=interrupted)
     assert {p.name: p.read_bytes() for p in (out / "24").iterdir()} == before
     with pytest.raises(ReportError, match=r"1 of 2 county reports failed: 99: county '99'"):
         build_reports(reports.mart, out, ["24", "99"], pdf=False)  # 24 is still rebuilt
