@@ -126,9 +126,10 @@ def reports_current(run_config: dict | None) -> bool:
 
     resources = (run_config or {}).get("resources", {})
     warehouse = WarehouseResource(**resources.get("warehouse", {}).get("config", {}))
-    counties = (run_config or {}).get("ops", {}).get("county_reports", {}).get("config", {}).get("counties")
+    config = (run_config or {}).get("ops", {}).get("county_reports", {}).get("config", {})
+    counties = config.get("counties") or configured_counties() or None
     try:
-        return current(warehouse.mart_db, warehouse.reports_dir, counties or configured_counties() or None)
+        return current(warehouse.mart_db, warehouse.reports_dir, counties, pdf=config.get("pdf", True))
     except Exception:
         return False
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from report.data import ReportError, county_codes, read_county
+from report.data import ReportError, county_codes, open_mart, read_county
 from report.render import chart_count, render_html
 
 META = "report.json"
@@ -119,6 +119,9 @@ def _stage_html(mart_db: Path, reports_dir: Path, county_code: str) -> _Staged:
     data = read_county(mart_db, county_code)
     html_path, pdf_path = report_paths(reports_dir, county_code)
     html_path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in html_path.parent.glob("*.tmp-*"):  # left by a run that was killed an hour ago or more
+        if time.time() - stale.stat().st_mtime > 3600:
+            stale.unlink(missing_ok=True)
     suffix = f".tmp-{os.getpid()}"
     staged = _Staged(
         report=BuiltReport(
@@ -159,8 +162,13 @@ def _swap(item: _Staged, pdf: bool) -> BuiltReport:
     )
     meta = {**asdict(report), "html": report.html.name, "pdf": report.pdf.name if report.pdf else None}
     item.meta.write_text(json.dumps({**meta, "run_id": item.run_id}, indent=2), encoding="utf-8")
+    for path in (item.pdf, item.html, item.meta) if pdf else (item.html, item.meta):
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
     if pdf:
         os.replace(item.pdf, report.pdf)
+    else:  # a PDF of an older publication must not sit beside the new page
+        item.report.pdf.unlink(missing_ok=True)
     os.replace(item.html, report.html)
     os.replace(item.meta, report.html.with_name(META))
     return report
@@ -172,19 +180,22 @@ def pdf_pages(path: Path) -> int:
     return len(PdfReader(path).pages)
 
 
-def reports_current(mart_db: Path, reports_dir: Path, counties: Sequence[str] | None = None) -> bool:
-    """Whether every county's report was built from the mart publication now published."""
-    import duckdb
-
+def reports_current(
+    mart_db: Path, reports_dir: Path, counties: Sequence[str] | None = None, pdf: bool = True
+) -> bool:
+    """Whether every county's report (and PDF) was built from the mart publication now published."""
     if not mart_db.exists():
         return True  # nothing published, nothing to report on
-    with duckdb.connect(str(mart_db), read_only=True) as con:
+    with open_mart(mart_db) as con:
         (published_at,) = con.execute("select cast(published_at as varchar) from meta_publication").fetchone()
     for code in counties or county_codes(mart_db):
-        meta = reports_dir / code / META
+        html, pdf_path = report_paths(reports_dir, code)
         try:
-            if json.loads(meta.read_text(encoding="utf-8")).get("published_at") != published_at:
-                return False
+            meta = json.loads((reports_dir / code / META).read_text(encoding="utf-8"))
         except (OSError, ValueError):
+            return False
+        if meta.get("published_at") != published_at or not html.exists():
+            return False
+        if pdf and not (meta.get("pdf") and pdf_path.exists()):
             return False
     return True

@@ -124,7 +124,7 @@ def trend_chart(
             )
         step = max(1, math.ceil(n / 6))
         for i, label in enumerate(periods):
-            if i % step == 0 or i == n - 1:
+            if i == n - 1 or (i % step == 0 and n - 1 - i >= step):  # the last one never crowded
                 parts.append(
                     f'<text x="{x(i):.1f}" y="{height - bottom + 14}" text-anchor="middle" fill="#444">'
                     f"{escape(label)}</text>"

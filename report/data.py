@@ -15,6 +15,15 @@ from pathlib import Path
 import duckdb
 
 SEXES = ("total", "female", "male")
+# Why a value is missing, in the reader's words. Suppressed is never shown as a number.
+STATUS_WORDS = {
+    "suppressed": "för få svar",
+    "not_applicable": "ej tillämpligt",
+    "not_yet_available": "ej publicerat ännu",
+    "not_available": "uppgift saknas",
+    "Missing": "uppgift saknas",
+    "no_row": "ingen uppgift från källan",
+}
 
 
 class ReportError(RuntimeError):
@@ -62,6 +71,7 @@ class Verdict:
     diff_sweden: float | None = None
     sweden_value: float | None = None
     value: float | None = None
+    status: str | None = None
 
 
 @dataclass
@@ -75,7 +85,7 @@ class Indicator:
     higher_is_better: bool | None
     age_group: str
     source: str
-    source_ref: str
+    source_refs: list[str] = field(default_factory=list)  # every table, KPI or file behind it
     periods: list[Period] = field(default_factory=list)
     # values[sex][region_code][period] for the county, Sweden and the municipalities
     values: dict[str, dict[str, dict[Period, Cell]]] = field(default_factory=dict)
@@ -92,6 +102,11 @@ class Indicator:
         return [sex for sex in SEXES if sex in self.values]
 
     @property
+    def comparable_with_sweden(self) -> bool:
+        """Counts grow with the population: a county's count is not set against Sweden's."""
+        return self.unit != "count"
+
+    @property
     def main_sex(self) -> str:
         """The sex the summary and the municipality chart use: total where the source has it."""
         return "total" if "total" in self.values else self.sexes[0]
@@ -99,10 +114,16 @@ class Indicator:
     def cell(self, sex: str, region: str, period: Period) -> Cell | None:
         return self.values.get(sex, {}).get(region, {}).get(period)
 
-    def latest_period(self, region: str) -> Period | None:
-        """The newest period with a row (value or status) for the region, any sex."""
-        periods = {p for by_region in self.values.values() for p in by_region.get(region, {})}
-        return max(periods, key=lambda p: (p.end, p.start)) if periods else None
+    def latest_period(self, regions: list[str], sexes: list[str] | None = None) -> Period | None:
+        """The newest period in which one of ``regions`` has a value (else a row), any of ``sexes``."""
+        cells = [
+            (period, cell)
+            for sex in sexes or self.sexes
+            for region in regions
+            for period, cell in self.values.get(sex, {}).get(region, {}).items()
+        ]
+        with_value = {p for p, c in cells if c.value is not None} or {p for p, _ in cells}
+        return max(with_value, key=lambda p: (p.end, p.start)) if with_value else None
 
 
 @dataclass
@@ -146,23 +167,35 @@ class CountyData:
 
 def read_county(mart_db: Path, county_code: str) -> CountyData:
     """Read one county's report data from the published mart (opened read-only)."""
-    if not mart_db.exists():
-        raise ReportError(f"no published mart at {mart_db}: run `make run` (or `make rebuild`) first")
-    with duckdb.connect(str(mart_db), read_only=True) as con:
-        return _read(con, mart_db, county_code)
+    with open_mart(mart_db) as con:
+        try:
+            return _read(con, mart_db, county_code)
+        except duckdb.Error as exc:
+            raise ReportError(f"{mart_db} (county {county_code}): {exc}") from exc
 
 
 def county_codes(mart_db: Path) -> list[str]:
     """Every county of the published mart's ``dim_region``."""
+    with open_mart(mart_db) as con:
+        try:
+            return [
+                r[0]
+                for r in con.execute(
+                    "select region_code from dim_region where region_level = 'county' order by region_code"
+                ).fetchall()
+            ]
+        except duckdb.Error as exc:
+            raise ReportError(f"{mart_db}: {exc}") from exc
+
+
+def open_mart(mart_db: Path) -> duckdb.DuckDBPyConnection:
+    """The published mart, read-only; a clear error when there is none or it cannot be opened."""
     if not mart_db.exists():
         raise ReportError(f"no published mart at {mart_db}: run `make run` (or `make rebuild`) first")
-    with duckdb.connect(str(mart_db), read_only=True) as con:
-        return [
-            r[0]
-            for r in con.execute(
-                "select region_code from dim_region where region_level = 'county' order by region_code"
-            ).fetchall()
-        ]
+    try:
+        return duckdb.connect(str(mart_db), read_only=True)
+    except duckdb.Error as exc:
+        raise ReportError(f"cannot open the published mart {mart_db}: {exc}") from exc
 
 
 def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> CountyData:
@@ -182,12 +215,18 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> Co
     sweden = next(
         (r for r, _, _ in regions.values() if r.level == "country"), Region("00", "Riket", "country")
     )
-    municipalities = sorted(
-        (r for r, c, _ in regions.values() if r.level == "municipality" and c == county_code),
+    municipalities = sorted(  # Gotland's one municipality is the county itself: shown once
+        (
+            r
+            for r, c, _ in regions.values()
+            if r.level == "municipality" and c == county_code and r.code != same_area_as
+        ),
         key=lambda r: r.name,
     )
-    codes = [county.code, sweden.code, *(m.code for m in municipalities)]
 
+    # Gotland: the county's own value where it has one, else the municipality's (one area)
+    same = [same_area_as] if same_area_as else []
+    local = [county.code, *(m.code for m in municipalities), *same]
     indicators: dict[tuple[str, str], Indicator] = {}
     rows = con.execute(
         """
@@ -199,20 +238,23 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> Co
         where f.region_code in (select unnest(?))
             and (f.indicator_id, f.age_group) in (
                 select (indicator_id, age_group) from fct_indicator_value
-                where region_code = ? or region_code in (select unnest(?))
+                where region_code in (select unnest(?))
             )
+        order by f.period_end desc, f.source_ref
         """,
-        [codes, county.code, [m.code for m in municipalities]],
+        [[sweden.code, *local], local],
     ).fetchall()
     for (ind_id, age, sex, region, start, end, value, status, lo, hi, n,
          title, factor, unit, hib, source, ref) in rows:  # fmt: skip
         indicator = indicators.get((ind_id, age))
         if indicator is None:
-            indicator = indicators[(ind_id, age)] = Indicator(
-                ind_id, title, factor, unit, hib, age, source, ref
-            )
+            indicator = indicators[(ind_id, age)] = Indicator(ind_id, title, factor, unit, hib, age, source)
+        if ref not in indicator.source_refs:
+            indicator.source_refs.append(ref)  # newest period's first
         period = Period(start, end)
-        indicator.values.setdefault(sex, {}).setdefault(region, {})[period] = Cell(value, status, lo, hi, n)
+        cells = indicator.values.setdefault(sex, {}).setdefault(county.code if region in same else region, {})
+        if region not in same or period not in cells:
+            cells[period] = Cell(value, status, lo, hi, n)
     for indicator in indicators.values():
         indicator.periods = sorted(
             {p for by_region in indicator.values.values() for cells in by_region.values() for p in cells},
@@ -233,7 +275,7 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> Co
         municipalities=municipalities,
         same_area_as=same_area_as,
         factors=factors,
-        sources=_sources(con, codes),
+        sources=_sources(con, [sweden.code, *local]),
         published_at=published_at,
         run_id=run_id,
         mart_path=mart_db,
@@ -253,9 +295,9 @@ def _add_verdicts(con, indicators: dict[tuple[str, str], Indicator], county: str
             verdict = indicator.verdicts.setdefault(sex, Verdict(sex))
             verdict.period = Period(start, end) if start is not None else None
             verdict.direction_1, verdict.base_period_1, verdict.change_1 = direction, base, change
-    for ind_id, age, sex, start, end, value, vs, diff, sweden in con.execute(
+    for ind_id, age, sex, start, end, value, status, vs, diff, sweden in con.execute(
         """
-        select c.indicator_id, c.age_group, c.sex, c.period_start, c.period_end, c.value,
+        select c.indicator_id, c.age_group, c.sex, c.period_start, c.period_end, c.value, c.status,
             c.vs_sweden, c.diff_sweden, c.sweden_value
         from v_indicator_comparison as c
         where c.region_code = ?
@@ -270,10 +312,7 @@ def _add_verdicts(con, indicators: dict[tuple[str, str], Indicator], county: str
             if verdict.period is None or verdict.period == Period(start, end):
                 verdict.period = Period(start, end)
                 verdict.vs_sweden, verdict.diff_sweden = vs, diff
-                verdict.sweden_value, verdict.value = sweden, value
-
-
-STATUS_WORDS = {"no_row": "ingen rad från källan"}
+                verdict.sweden_value, verdict.value, verdict.status = sweden, value, status
 
 
 def _add_coverage(con, indicators, county: str, municipalities: dict[str, str]) -> None:
@@ -297,9 +336,9 @@ def _add_coverage(con, indicators, county: str, municipalities: dict[str, str]) 
         if coverage == "complete":
             continue
         what = "inga värden" if coverage == "missing" else f"värde saknas {missing}"
-        by_indicator[ind_id].append(
-            f"{region_name}: {what} ({statuses})" if statuses else f"{region_name}: {what}"
-        )
+        words = dict.fromkeys(STATUS_WORDS.get(s.strip(), s.strip()) for s in (statuses or "").split(","))
+        words.pop("", None)
+        by_indicator[ind_id].append(f"{region_name}: {what}" + (f" ({', '.join(words)})" if words else ""))
     for indicator in indicators.values():
         indicator.coverage = by_indicator.get(indicator.indicator_id, [])
         indicator.municipal_level = indicator.indicator_id not in unpublished

@@ -51,7 +51,7 @@ def find_chromium() -> str | None:
     """``BARNHALSA_CHROMIUM`` if set, else the first Chromium or Chrome on PATH."""
     configured = os.environ.get("BARNHALSA_CHROMIUM")
     if configured:
-        return configured
+        return shutil.which(configured) or configured
     return next((path for name in CANDIDATES if (path := shutil.which(name))), None)
 
 

@@ -9,7 +9,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from ingest.surveys import LOW_PRECISION_BELOW, MIN_RESPONSE_RATE
 from report import charts
-from report.data import Cell, CountyData, Indicator, Period, Verdict
+from report.data import STATUS_WORDS, Cell, CountyData, Indicator, Period, Verdict
 from warehouse.privacy import MIN_RESPONDENTS
 
 SEX_LABELS = {"total": "Totalt", "female": "Flickor", "male": "Pojkar"}
@@ -22,14 +22,6 @@ UNIT_LABELS = {
     "per_inhabitant": "per invånare",
     "mean": "medelvärde",
 }
-# Why a value is missing, in the reader's words. Suppressed is never shown as a number.
-STATUS_WORDS = {
-    "suppressed": "för få svar",
-    "not_applicable": "ej tillämpligt",
-    "not_yet_available": "ej publicerat ännu",
-    "not_available": "uppgift saknas",
-    "Missing": "uppgift saknas",
-}
 VERDICT_WORDS = {
     "better": "bättre",
     "worse": "sämre",
@@ -41,10 +33,14 @@ LOW_PRECISION = "low_precision"
 
 
 def number(value: float | None) -> str:
-    """Swedish notation: decimal comma, a non-breaking space between thousands, at most 2 decimals."""
+    """Swedish notation: decimal comma, a non-breaking space between thousands; at most 2 decimals,
+    or 3 significant digits below 1 (a small rate never reads as 0)."""
     if value is None:
         return ""
-    text = f"{round(value, 2):,.2f}".rstrip("0").rstrip(".")
+    if 0 < abs(value) < 1:
+        text = f"{value:.3g}"
+    else:
+        text = f"{round(value, 2):,.2f}".rstrip("0").rstrip(".")
     text = text.replace(",", "\u00a0").replace(".", ",")
     return "0" if text in ("-0", "") else text
 
@@ -106,7 +102,11 @@ def findings(data: CountyData) -> dict[str, list[Finding]]:
                 improved.append(Finding(indicator, sex, verdict))
             elif verdict.direction_1 == "worse":
                 worsened.append(Finding(indicator, sex, verdict))
-            if verdict.vs_sweden in ("better", "worse") and verdict.sweden_value:
+            if (
+                indicator.comparable_with_sweden
+                and verdict.vs_sweden in ("better", "worse")
+                and verdict.sweden_value
+            ):
                 gaps.append(Finding(indicator, sex, verdict))
     gaps.sort(key=lambda f: -abs((f.verdict.diff_sweden or 0) / f.verdict.sweden_value))
     return {
@@ -122,10 +122,8 @@ def trend_svg(data: CountyData, indicator: Indicator) -> str:
     panels = []
     for sex in indicator.sexes:
         lines = []
-        for region, colour, dashed in (
-            (data.county, charts.COUNTY_COLOUR, False),
-            (data.sweden, charts.SWEDEN_COLOUR, True),
-        ):
+        regions = [(data.county, charts.COUNTY_COLOUR, False), (data.sweden, charts.SWEDEN_COLOUR, True)]
+        for region, colour, dashed in regions if indicator.comparable_with_sweden else regions[:1]:
             cells = indicator.values[sex].get(region.code, {})
             points = [
                 charts.Point(p.label, c.value, c.ci_low, c.ci_high, "" if c.value is not None else why(c))
@@ -144,10 +142,17 @@ def trend_svg(data: CountyData, indicator: Indicator) -> str:
 
 
 def municipality_period(data: CountyData, indicator: Indicator) -> Period | None:
-    """The newest period in which any municipality of the county has a row (main sex)."""
-    cells = indicator.values.get(indicator.main_sex, {})
-    periods = {p for m in data.municipalities for p in cells.get(m.code, {})}
-    return max(periods, key=lambda p: (p.end, p.start)) if periods else None
+    """The newest period in which a municipality of the county has a value (else a row), main sex."""
+    return indicator.latest_period([m.code for m in data.municipalities], [indicator.main_sex])
+
+
+def table_period(data: CountyData, indicator: Indicator) -> Period:
+    """The table's period: the county's newest value, else the municipalities', else the newest row."""
+    return (
+        indicator.latest_period([data.county.code])
+        or municipality_period(data, indicator)
+        or indicator.periods[-1]
+    )
 
 
 def municipality_svg(data: CountyData, indicator: Indicator, period: Period) -> str:
@@ -159,9 +164,10 @@ def municipality_svg(data: CountyData, indicator: Indicator, period: Period) -> 
         flag = "*" if cell is not None and cell.status == LOW_PRECISION else ""
         bars.append(charts.Bar(region.name, value, "" if value is not None else why(cell), flag, region.code))
     bars.sort(key=lambda b: (b.value is None, -(b.value or 0)))
-    references = [
+    references = [  # a count of the county or Sweden dwarfs its municipalities': no line then
         (region.name, cell.value if (cell := indicator.cell(sex, region.code, period)) else None, colour)
         for region, colour in ((data.county, charts.COUNTY_COLOUR), (data.sweden, charts.SWEDEN_COLOUR))
+        if indicator.comparable_with_sweden
     ]
     return charts.bar_chart(bars, references, number, chart_id=indicator.key)
 
@@ -194,6 +200,7 @@ def _environment() -> Environment:
         trend_svg=trend_svg,
         municipality_svg=municipality_svg,
         municipality_period=municipality_period,
+        table_period=table_period,
         table_rows=table_rows,
         summary_sexes=summary_sexes,
     )

@@ -333,9 +333,36 @@ def test_reports_are_stale_when_the_published_mart_is_newer(reports: Reports, tm
     assert not reports_current(reports.mart, out, ["17"])
     shutil.copytree(reports.reports_dir / "17", out / "17")
     assert reports_current(reports.mart, out, ["17"])
+    build_reports(reports.mart, out, ["17"], pdf=False)  # the older PDF does not stay beside it
+    assert not report_paths(out, "17")[1].exists()
+    assert reports_current(reports.mart, out, ["17"], pdf=False) and not reports_current(
+        reports.mart, out, ["17"]
+    )
     meta = out / "17" / "report.json"
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "published_at": "2001-01-01 00:00:00+00"}))
-    assert not reports_current(reports.mart, out, ["17"])
+    assert not reports_current(reports.mart, out, ["17"], pdf=False)
+
+
+def test_gotland_is_one_area_and_counts_are_not_set_against_sweden(reports: Reports, tmp_path: Path) -> None:
+    build_reports(reports.mart, tmp_path, ["09"], pdf=False)
+    parsed = parse(report_paths(tmp_path, "09")[0])
+    assert {c["data-region"] for c in parsed.cells} == {"09", "00"}  # 0980 is the county itself
+    assert parsed.charts == len(parsed.articles)  # trend charts only: no municipality chart of one
+    html, _ = report_paths(reports.reports_dir, "17")
+    parsed = parse(html)
+    series = {
+        m["data-series"] for m in parsed.marks if m["tag"] == "circle" and m["article"][0] == "kolada_n33812"
+    }
+    assert series == {"Region Värmland"}  # Sweden's count is not drawn against the county's
+    text = html.read_text(encoding="utf-8")
+    gaps = text[
+        text.index('<table class="gaps">') : text.index("</table>", text.index('<table class="gaps">'))
+    ]
+    assert 'data-indicator="kolada_n33812"' not in gaps and 'data-indicator="kolada_n01919"' not in gaps
+    article = text[
+        text.index('id="ind-kolada_n33812"') : text.index("</article>", text.index('id="ind-kolada_n33812"'))
+    ]
+    assert 'class="bar"' in article and 'class="reference"' not in article  # no county or Sweden line
 
 
 def test_a_missing_value_breaks_the_line_and_is_never_drawn_as_zero() -> None:
@@ -359,4 +386,5 @@ def test_a_missing_value_breaks_the_line_and_is_never_drawn_as_zero() -> None:
     )
     assert bars.count('class="bar"') == 1 and 'data-region="1715">för få svar</text>' in bars
     assert number(1234.5) == "1\u00a0234,5" and number(0.0) == "0" and number(-3.25) == "-3,25"
+    assert number(0.004) == "0,004" and number(0.12345) == "0,123"
     assert shown(Cell(None, "suppressed")) == "för få svar" and shown(Cell(12.0, "low_precision")) == "12*"
