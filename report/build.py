@@ -32,7 +32,7 @@ class BuiltReport:
     charts: int
     pages: int | None
     published_at: str
-    seconds: float
+    seconds: float  # this county's own work: reading the mart, the HTML, printing its PDF
 
 
 @dataclass
@@ -44,7 +44,7 @@ class _Staged:
     html: Path
     pdf: Path
     meta: Path
-    started: float
+    seconds: float  # reading the mart and writing the HTML
 
     def discard(self) -> None:
         for path in (self.html, self.pdf, self.meta):
@@ -63,7 +63,7 @@ def build_reports(
     *,
     pdf: bool = True,
     log: Callable[[str], None] = lambda message: None,
-    printer: Callable[[list[tuple[Path, Path]]], list[Exception | None]] | None = None,
+    printer: Callable[[list[tuple[Path, Path]]], list[tuple[Exception | None, float]]] | None = None,
 ) -> list[BuiltReport]:
     """Build the reports of ``counties`` (default: every county in the mart).
 
@@ -71,6 +71,7 @@ def build_reports(
     names every county that failed. No Chromium (``BrowserError``) fails the batch before
     anything is swapped. ``printer`` replaces ``report.pdf.print_pdfs`` (tests).
     """
+    started = time.perf_counter()
     counties = list(counties) if counties else county_codes(mart_db)
     failed: list[str] = []
     staged: list[_Staged] = []
@@ -88,15 +89,15 @@ def build_reports(
         if pdf and staged:
             if printer is None:
                 from report.pdf import print_pdfs as printer
-            errors = printer([(s.html, s.pdf) for s in staged])
+            printed = printer([(s.html, s.pdf) for s in staged])
         else:
-            errors = [None] * len(staged)
+            printed = [(None, 0.0)] * len(staged)
         built = []
-        for item, error in zip(staged, errors, strict=True):
+        for item, (error, seconds) in zip(staged, printed, strict=True):
             try:
                 if error is not None:
                     raise error
-                built.append(_swap(item, pdf))
+                built.append(_swap(item, pdf, item.seconds + seconds))
             except Exception as exc:
                 fail(item.report.county_code, exc)
                 continue
@@ -109,6 +110,7 @@ def build_reports(
     finally:
         for item in staged:
             item.discard()
+    log(f"{len(built)} of {len(counties)} county reports in {time.perf_counter() - started:.1f} s")
     if failed:
         raise ReportError(f"{len(failed)} of {len(counties)} county reports failed: " + "; ".join(failed))
     return built
@@ -139,17 +141,18 @@ def _stage_html(mart_db: Path, reports_dir: Path, county_code: str) -> _Staged:
         html=html_path.with_name(html_path.stem + suffix + ".html"),
         pdf=pdf_path.with_name(pdf_path.name + suffix),
         meta=html_path.with_name(META + suffix),
-        started=started,
+        seconds=0.0,
     )
     try:
         staged.html.write_text(render_html(data), encoding="utf-8")
     except BaseException:
         staged.discard()
         raise
+    staged.seconds = time.perf_counter() - started
     return staged
 
 
-def _swap(item: _Staged, pdf: bool) -> BuiltReport:
+def _swap(item: _Staged, pdf: bool, seconds: float) -> BuiltReport:
     """Write the metadata and rename the county's staged files over the previous ones."""
     pages = pdf_pages(item.pdf) if pdf else None
     report = BuiltReport(
@@ -157,7 +160,7 @@ def _swap(item: _Staged, pdf: bool) -> BuiltReport:
             **asdict(item.report),
             "pdf": item.report.pdf if pdf else None,
             "pages": pages,
-            "seconds": round(time.perf_counter() - item.started, 3),
+            "seconds": round(seconds, 3),
         }
     )
     meta = {**asdict(report), "html": report.html.name, "pdf": report.pdf.name if report.pdf else None}

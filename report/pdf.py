@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,18 +103,21 @@ def offline_page(instance, blocked: list[str] | None = None):
     return page
 
 
-def print_pdfs(jobs: Sequence[tuple[Path, Path]], parallel: int = 2) -> list[Exception | None]:
+Printed = tuple[Exception | None, float]  # the error (None when printed) and the seconds it took
+
+
+def print_pdfs(jobs: Sequence[tuple[Path, Path]], parallel: int = 2) -> list[Printed]:
     """Print each ``(html, pdf)`` pair, ``parallel`` pages at a time in one Chromium.
 
-    Returns one entry per pair: ``None`` when printed, else the error (the others go on). Raises
-    ``BrowserError`` when there is no Chromium or it does not start.
+    Returns one entry per pair; a failed pair does not stop the others. Raises ``BrowserError``
+    when there is no Chromium or it does not start.
     """
     if not jobs:
         return []
     return asyncio.run(_print_all(list(jobs), require_chromium(), parallel))
 
 
-async def _print_all(jobs: list[tuple[Path, Path]], executable: str, parallel: int) -> list[Exception | None]:
+async def _print_all(jobs: list[tuple[Path, Path]], executable: str, parallel: int) -> list[Printed]:
     from playwright.async_api import Error, async_playwright
 
     async with async_playwright() as playwright:
@@ -123,8 +127,9 @@ async def _print_all(jobs: list[tuple[Path, Path]], executable: str, parallel: i
             raise BrowserError(f"report PDF: Chromium at {executable} did not start: {exc}") from exc
         slots = asyncio.Semaphore(parallel)
 
-        async def one(html: Path, pdf: Path) -> Exception | None:
+        async def one(html: Path, pdf: Path) -> Printed:
             async with slots:
+                started = time.perf_counter()
                 page = await instance.new_page()
                 try:
                     await page.route("**/*", _offline_route)
@@ -132,10 +137,10 @@ async def _print_all(jobs: list[tuple[Path, Path]], executable: str, parallel: i
                     await page.emulate_media(media="print")
                     await page.pdf(path=str(pdf), **PDF_OPTIONS)
                 except Exception as exc:  # reported per report; the batch goes on
-                    return exc
+                    return exc, time.perf_counter() - started
                 finally:
                     await page.close()
-            return None
+            return None, time.perf_counter() - started
 
         try:
             return list(await asyncio.gather(*(one(html, pdf) for html, pdf in jobs)))

@@ -312,7 +312,7 @@ def test_a_failed_build_leaves_the_previous_report_as_it_was(
         build_reports(reports.mart, out, ["24"])
 
     def crashing(jobs):  # Chromium dies while printing, after the HTML is written
-        return [RuntimeError("renderer crashed") for _ in jobs]
+        return [(RuntimeError("renderer crashed"), 0.1) for _ in jobs]
 
     with pytest.raises(ReportError, match="1 of 1 county reports failed: 24: renderer crashed"):
         build_reports(reports.mart, out, ["24"], printer=crashing)
