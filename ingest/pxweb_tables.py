@@ -73,8 +73,11 @@ class TableFetch:
     cells: int
 
 
-def fetch_table(client: PxWebClient, spec: PxTable, landing: Landing) -> TableFetch:
-    """Fetch a table unless its ``updated`` stamp and selection equal the last landed batch's."""
+def fetch_table(client: PxWebClient, spec: PxTable, landing: Landing, *, force: bool = False) -> TableFetch:
+    """Fetch a table unless its ``updated`` stamp and selection equal the last landed batch's.
+
+    ``force`` fetches the data anyway and lands a new batch.
+    """
     previous = landing.latest_or_none()
     batch = landing.start_batch()
     client.http.batch = batch
@@ -84,7 +87,8 @@ def fetch_table(client: PxWebClient, spec: PxTable, landing: Landing) -> TableFe
         digest = selection_digest(selection)
         info = {"table": spec.table, "updated": meta.updated, "selection": digest}
         if (
-            previous is not None
+            not force
+            and previous is not None
             and meta.updated is not None
             and previous.info().get("updated") == meta.updated
             and previous.info().get("selection") == digest

@@ -40,7 +40,7 @@ def landing_asset(spec: PxTable) -> AssetsDefinition:
         context: AssetExecutionContext, pxweb: PxWebResource, warehouse: WarehouseResource
     ) -> MaterializeResult:
         client = pxweb.client(spec.source)
-        outcome = fetch_table(client, spec, landing_for(warehouse.raw_dir, spec))
+        outcome = fetch_table(client, spec, landing_for(warehouse.raw_dir, spec), force=state.forced())
         limits = client.limits()
         verb = "Fetched" if outcome.fetched else "Unchanged since the last batch:"
         context.log.info(

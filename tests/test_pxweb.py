@@ -308,6 +308,23 @@ def test_unchanged_table_makes_no_data_call(tmp_path: Path) -> None:
     assert {r["sex"] for r in rows} == {"female", "male"}
 
 
+def test_forced_fetch_refetches_an_unchanged_table(tmp_path: Path) -> None:
+    spec = next(t for t in load_pxweb_tables() if t.source == "scb")
+    scb, _ = catalogue_state([], ["00", "17"], ["2024", "2025"], max_calls=1000)
+    with serve(scb) as server:
+        first = fetch_table(client(server.v2_url, V2), spec, landing_for(tmp_path, spec))
+        data_calls = scb.data_calls
+        second = fetch_table(client(server.v2_url, V2), spec, landing_for(tmp_path, spec))
+        assert scb.data_calls == data_calls  # unchanged: no data call
+        forced = fetch_table(client(server.v2_url, V2), spec, landing_for(tmp_path, spec), force=True)
+        assert scb.data_calls > data_calls  # the same stamp, fetched anyway
+    assert first.fetched and not second.fetched and forced.fetched
+    assert forced.data_calls == scb.data_calls - data_calls
+    assert forced.batch != first.batch
+    assert landing_for(tmp_path, spec).latest().path == forced.batch
+    assert len(population_rows(spec, landing_for(tmp_path, spec).latest())) == 2 * 25 * 2 * 2
+
+
 def test_renamed_variable_fails_naming_table_and_variable(tmp_path: Path) -> None:
     spec = next(t for t in load_pxweb_tables() if t.key == "fohm_hbsc_mobbning")
     _, fohm = catalogue_state(["00"], [], [], max_calls=1000)
