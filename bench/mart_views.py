@@ -38,7 +38,7 @@ from bench.kolada_pipeline import regions  # noqa: E402
 from ingest.catalog import source_refs  # noqa: E402
 from tests import pxweb_server  # noqa: E402
 from tests.kolada_server import KoladaServer, synthetic_data  # noqa: E402
-from tests.pxweb_fixtures import catalogue_state  # noqa: E402
+from tests.pxweb_fixtures import pxweb_states  # noqa: E402
 
 VIEW_QUERIES = {
     "v_indicator_comparison": "select * from v_indicator_comparison where county_code = ?",
@@ -157,7 +157,7 @@ def main() -> None:
     threading.Thread(target=kolada.serve_forever, daemon=True).start()
     codes = [scb_code(r["id"]) for r in region_rows]
     counties = [c for c in codes if len(c) == 2 and c != "00"]
-    scb_state, fohm_state = catalogue_state(
+    scb_state, fohm_state = pxweb_states(
         ["00", *counties], codes, [str(y) for y in year_list], max_calls=1000, max_cells=150_000
     )
     with (

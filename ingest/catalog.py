@@ -132,8 +132,15 @@ class PxTable:
     sex_codes: dict[str, str] = field(default_factory=dict)
     measure_variable: str | None = None
     measure_codes: dict[str, str] = field(default_factory=dict)
-    indicators: dict[str, dict[str, str]] = field(default_factory=dict)
+    # indicator id -> variable -> one code, or several whose shares are summed (an empty match:
+    # the table's only value)
+    indicators: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     verified: bool = False
+
+
+def _codes(value: Any) -> tuple[str, ...]:
+    """An indicator's code(s) for one variable: 'a' -> ('a',); ['a', 'b'] -> ('a', 'b') (summed)."""
+    return tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
 
 
 def load_pxweb_tables(path: Path = PXWEB_TABLES_PATH, catalog_path: Path = CATALOG_PATH) -> list[PxTable]:
@@ -155,7 +162,8 @@ def load_pxweb_tables(path: Path = PXWEB_TABLES_PATH, catalog_path: Path = CATAL
         if measure and set(measure.get("codes") or {}) - set(MEASURE_ROLES):
             raise CatalogError(f"{where}: measure roles must be among {', '.join(MEASURE_ROLES)}")
         indicators = {
-            k: {str(a): str(b) for a, b in v.items()} for k, v in (spec.get("indicators") or {}).items()
+            k: {str(a): _codes(b) for a, b in (v or {}).items()}
+            for k, v in (spec.get("indicators") or {}).items()
         }
         for indicator_id in indicators:
             entry = known.get(indicator_id)
@@ -166,6 +174,10 @@ def load_pxweb_tables(path: Path = PXWEB_TABLES_PATH, catalog_path: Path = CATAL
                     f"{where}: indicator {indicator_id!r} is listed with source"
                     f" {entry.source}/{entry.source_ref}, not {spec['source']}/{spec['table']}"
                 )
+        if measure and any(len(codes) > 1 for m in indicators.values() for codes in m.values()):
+            raise CatalogError(
+                f"{where}: summed codes cannot be combined with a measure variable (CIs do not add up)"
+            )
         if spec["kind"] == "indicator" and not indicators:
             raise CatalogError(f"{where}: an indicator table needs 'indicators'")
         tables.append(

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 PARTIAL_SUFFIX = ".partial"
+FAILURE_FILE = "failure.json"
 
 
 class LandingError(RuntimeError):
@@ -144,6 +145,33 @@ class Landing:
     def __init__(self, root: Path, source: str) -> None:
         self.source = source
         self.source_dir = Path(root) / source
+
+    # -- the outcome of the last fetch: ``failure.json`` beside the batches while it fails
+    @property
+    def failure_path(self) -> Path:
+        return self.source_dir / FAILURE_FILE
+
+    def record_failure(self, reason: str) -> dict[str, Any]:
+        """Note that the last fetch failed; ``since`` keeps the first failure of a series."""
+        previous = self.failure() or {}
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        failure = {"reason": reason, "since": previous.get("since", now), "last_attempt": now}
+        self.source_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.failure_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(failure, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, self.failure_path)
+        return failure
+
+    def clear_failure(self) -> None:
+        """The last fetch succeeded (landed or found unchanged)."""
+        self.failure_path.unlink(missing_ok=True)
+
+    def failure(self) -> dict[str, Any] | None:
+        """``{"reason", "since", "last_attempt"}`` while the fetch fails, else None."""
+        try:
+            return json.loads(self.failure_path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
 
     def start_batch(self) -> Batch:
         batch_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

@@ -20,30 +20,88 @@ def landing_for(root: Path, spec: PxTable) -> Landing:
     return Landing(root / spec.source, spec.key)
 
 
-def build_selection(spec: PxTable, meta: TableMeta) -> dict[str, list[str]]:
-    """The catalogue's selection resolved against the table's metadata ("all" -> every code)."""
-    where = f"{spec.source}: table {spec.table}"
-    codes = {v.code: v for v in meta.variables}
-    selection: dict[str, list[str]] = {}
+@dataclass
+class MappingCheck:
+    """How a catalogue mapping fits a table's metadata: problems that stop the whole table and
+    problems of single indicators (the table's other indicators still load)."""
+
+    table_problems: list[str]
+    indicator_problems: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.table_problems and not self.indicator_problems
+
+
+def check_mapping(spec: PxTable, meta: TableMeta) -> MappingCheck:
+    """Every variable and value code the mapping names, looked up in the table's metadata."""
+    values = {v.code: set(v.values) for v in meta.variables}
+    names = ", ".join(f"{v.code!r}" for v in meta.variables)
+    table: list[str] = []
+
+    def missing(variable: str, codes: list[str] | tuple[str, ...]) -> str | None:
+        if variable not in values:
+            return f"no variable {variable!r} (it has {names})"
+        absent = [c for c in codes if c not in values[variable]]
+        return (
+            f"variable {variable!r} has no value code(s) {', '.join(map(repr, absent))}" if absent else None
+        )
+
     for name, wanted in spec.select.items():
-        if name not in codes:
-            raise SourceError(
-                f"{where} has no variable {name!r} (it has {', '.join(codes)}): renamed at the source?"
-            )
-        available = codes[name].values
-        if wanted == "all":
-            selection[name] = list(available)
-            continue
-        missing = [str(c) for c in wanted if str(c) not in available]
-        if missing:
-            raise SourceError(f"{where}: variable {name!r} has no value(s) {', '.join(missing)}")
-        selection[name] = [str(c) for c in wanted]
+        problem = missing(name, [] if wanted == "all" else [str(c) for c in wanted])
+        if problem:
+            table.append(problem)
+    for role, name in (("region", spec.region), ("time", spec.time), ("age", spec.age)):
+        if name is not None and name not in spec.select:
+            table.append(f"the {role} variable {name!r} is not selected")
+    if spec.sex_variable:
+        problem = missing(spec.sex_variable, list(spec.sex_codes))
+        if problem:
+            table.append(problem)
+        elif spec.sex_variable in values and (extra := values[spec.sex_variable] - set(spec.sex_codes)):
+            if spec.select.get(spec.sex_variable) == "all":
+                table.append(
+                    f"sex variable {spec.sex_variable!r} has unmapped code(s) {', '.join(sorted(extra))}"
+                )
+    if spec.measure_variable:
+        problem = missing(spec.measure_variable, list(spec.measure_codes.values()))
+        if problem:
+            table.append(problem)
     for variable in meta.variables:
-        if variable.code not in selection and not variable.elimination:
-            raise SourceError(
-                f"{where}: variable {variable.code!r} cannot be eliminated; select it in the catalogue"
-            )
-    return selection
+        if variable.code not in spec.select and not variable.elimination:
+            table.append(f"variable {variable.code!r} cannot be eliminated; select it in the catalogue")
+    indicators: dict[str, str] = {}
+    for indicator_id, match in spec.indicators.items():
+        problems = []
+        for variable, codes in match.items():
+            problem = missing(variable, codes)
+            wanted = spec.select.get(variable)
+            if problem is None and wanted not in (None, "all"):
+                unselected = [c for c in codes if c not in {str(w) for w in wanted}]
+                if unselected:
+                    problem = f"code(s) {', '.join(unselected)} of {variable!r} are not selected"
+            if problem:
+                problems.append(problem)
+        if problems:
+            indicators[indicator_id] = "; ".join(problems)
+    return MappingCheck(table, indicators)
+
+
+def build_selection(spec: PxTable, meta: TableMeta) -> dict[str, list[str]]:
+    """The catalogue's selection resolved against the table's metadata ("all" -> every code).
+
+    Raises ``SourceError`` naming every way the table's mapping does not fit the table.
+    """
+    problems = check_mapping(spec, meta).table_problems
+    if problems:
+        raise SourceError(
+            f"{spec.source}: table {spec.table}: {'; '.join(problems)} (renamed at the source?)"
+        )
+    codes = {v.code: v for v in meta.variables}
+    return {
+        name: list(codes[name].values) if wanted == "all" else [str(c) for c in wanted]
+        for name, wanted in spec.select.items()
+    }
 
 
 def selection_digest(selection: dict[str, list[str]]) -> str:
@@ -85,7 +143,12 @@ def fetch_table(client: PxWebClient, spec: PxTable, landing: Landing, *, force: 
         meta, _, _ = client.metadata(spec.table)
         selection = build_selection(spec, meta)
         digest = selection_digest(selection)
-        info = {"table": spec.table, "updated": meta.updated, "selection": digest}
+        info = {
+            "table": spec.table,
+            "updated": meta.updated,
+            "selection": digest,
+            "indicator_problems": check_mapping(spec, meta).indicator_problems,
+        }
         if (
             not force
             and previous is not None
@@ -131,8 +194,81 @@ def _sex(spec: PxTable, cell: Cell, where: str) -> str:
     return spec.sex_codes[code]
 
 
+def _matches(spec: PxTable, cell: Cell) -> list[str]:
+    """The indicators a cell belongs to (several when one sums codes another has alone)."""
+    return [
+        indicator_id
+        for indicator_id, match in spec.indicators.items()
+        if all(cell.coords.get(variable) in codes for variable, codes in match.items())
+    ]
+
+
+def _add_cell(
+    spec: PxTable,
+    rows: dict[tuple, dict[str, Any]],
+    role_of: dict[str, str],
+    indicator_id: str,
+    cell: Cell,
+    record: Any,
+    where: str,
+) -> None:
+    """Put one cell into its indicator's row: the value (summed over the indicator's codes) or,
+    on a table with a measure variable, the CI or n."""
+    role = "value"
+    if spec.measure_variable is not None:
+        role = role_of.get(cell.coords.get(spec.measure_variable, ""), "")
+        if not role:
+            return
+    label = cell.coords[spec.time]
+    start, end = parse_period(label, where)
+    age = cell.coords.get(spec.age) if spec.age else None
+    summed = set(spec.indicators[indicator_id])
+    key_coords = {k: v for k, v in cell.coords.items() if k != spec.measure_variable and k not in summed}
+    key = (indicator_id, tuple(sorted(key_coords.items())))
+    row = rows.get(key)
+    if row is None:
+        row = rows[key] = {
+            "indicator_id": indicator_id,
+            "table_key": spec.key,
+            "source": spec.source,
+            "source_ref": spec.table,
+            "region_code": cell.coords[spec.region],
+            "period_label": label,
+            "period_start": start,
+            "period_end": end,
+            "sex": _sex(spec, cell, where),
+            "age_group": age or "total",
+            "value": None,
+            "ci_low": None,
+            "ci_high": None,
+            "n": None,
+            "marker": None,
+            "request_url": record.url,
+            "fetched_at": record.fetched_at,
+            "body_sha256": record.sha256,
+            "_parts": 0,
+        }
+    if role != "value":
+        row[role] = cell.value
+        return
+    row["_parts"] += 1
+    if row["_parts"] == 1:
+        row["value"], row["marker"] = cell.value, cell.marker
+    elif row["value"] is None or cell.value is None:  # a missing part: the sum is missing
+        markers = [m for m in (row["marker"], cell.marker) if m and m != "-"]
+        row["value"], row["marker"] = None, markers[0] if markers else None
+    else:
+        both_zero = row["marker"] == "-" and cell.marker == "-"
+        row["value"], row["marker"] = round(row["value"] + cell.value, 6), "-" if both_zero else None
+
+
 def indicator_rows(spec: PxTable, batch: CompleteBatch) -> list[dict[str, Any]]:
-    """Rows of ``raw.pxweb_values``: one per indicator, region, period, sex and age group."""
+    """Rows of ``raw.pxweb_values``: one per indicator, region, period, sex and age group.
+
+    An indicator matching several codes of one variable (mutually exclusive answers) gets
+    their sum; a marker on any part makes the sum a marker too (nothing is added up from a
+    missing cell).
+    """
     rows: dict[tuple, dict[str, Any]] = {}
     role_of = {code: role for role, code in spec.measure_codes.items()}
     for record in batch.records():
@@ -140,52 +276,11 @@ def indicator_rows(spec: PxTable, batch: CompleteBatch) -> list[dict[str, Any]]:
             continue
         where = _where(spec, record.url)
         for cell in parse_body(batch.read_json(record), where):
-            indicator_id = next(
-                (
-                    i
-                    for i, match in spec.indicators.items()
-                    if all(cell.coords.get(k) == v for k, v in match.items())
-                ),
-                None,
-            )
-            if indicator_id is None:
-                continue
-            role = "value"
-            if spec.measure_variable is not None:
-                role = role_of.get(cell.coords.get(spec.measure_variable, ""), "")
-                if not role:
-                    continue
-            label = cell.coords[spec.time]
-            start, end = parse_period(label, where)
-            age = cell.coords.get(spec.age) if spec.age else None
-            key_coords = {k: v for k, v in cell.coords.items() if k != spec.measure_variable}
-            key = (indicator_id, tuple(sorted(key_coords.items())))
-            row = rows.get(key)
-            if row is None:
-                row = rows[key] = {
-                    "indicator_id": indicator_id,
-                    "table_key": spec.key,
-                    "source": spec.source,
-                    "source_ref": spec.table,
-                    "region_code": cell.coords[spec.region],
-                    "period_label": label,
-                    "period_start": start,
-                    "period_end": end,
-                    "sex": _sex(spec, cell, where),
-                    "age_group": age or "total",
-                    "value": None,
-                    "ci_low": None,
-                    "ci_high": None,
-                    "n": None,
-                    "marker": None,
-                    "request_url": record.url,
-                    "fetched_at": record.fetched_at,
-                    "body_sha256": record.sha256,
-                }
-            row[role] = cell.value
-            if role == "value":
-                row["marker"] = cell.marker
+            for indicator_id in _matches(spec, cell):
+                _add_cell(spec, rows, role_of, indicator_id, cell, record, where)
     out = list(rows.values())
+    for row in out:
+        row.pop("_parts")
     keys = {
         (
             r["indicator_id"],
@@ -203,6 +298,12 @@ def indicator_rows(spec: PxTable, batch: CompleteBatch) -> list[dict[str, Any]]:
             " indicator, region, period, sex and age; narrow its 'indicators' codes"
         )
     return out
+
+
+def indicators_without_rows(spec: PxTable, rows: list[dict[str, Any]]) -> list[str]:
+    """The table's catalogued indicators that the landed batch gave no row at all."""
+    present = {r["indicator_id"] for r in rows}
+    return [i for i in spec.indicators if i not in present]
 
 
 def population_rows(spec: PxTable, batch: CompleteBatch) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from ingest.landing import Landing
 from orchestration.resources import KoladaResource, WarehouseResource
 from warehouse import state
 from warehouse.load import replace_raw_table
+from warehouse.source_status import load_key, problems, table_status
 
 RAW_TABLES = {
     "kolada_values": "Kolada values of the catalogue's KPIs: KPI × region × year × gender.",
@@ -54,6 +55,7 @@ def kolada_landing(
         unchanged, reason = checker.unchanged_since(previous, kpi_ids, years)
         context.log.info(f"Kolada change check against {previous.path.name}: {reason}")
         if unchanged:
+            landing.clear_failure()
             return MaterializeResult(
                 metadata={
                     **checker.http.stats.as_metadata(),
@@ -75,9 +77,26 @@ def kolada_landing(
         client.kpis(kpi_ids)
         values = client.values(kpi_ids, years)
         kolada.check_region_codes(values, municipalities)
-    except BaseException:
+    except BaseException as exc:
         batch.abort()
-        raise
+        if previous is None or state.strict() or not isinstance(exc, (kolada.SourceError, OSError)):
+            raise  # without a good batch there is no region list to build a mart on
+        failure = landing.record_failure(str(exc))
+        context.log.warning(
+            f"Kolada failed ({exc}); keeping the last good batch {previous.path.name} and going on"
+            " with the other sources (BARNHALSA_STRICT=1 stops here instead)"
+        )
+        return MaterializeResult(
+            metadata={
+                **client.http.stats.as_metadata(),
+                "status": "stale",
+                "reason": str(exc),
+                "failing_since": failure["since"],
+                "landing_batch": previous.path.as_posix(),
+                "base_url": MetadataValue.url(client.base_url),
+            }
+        )
+    landing.clear_failure()
     path = batch.commit({"kpis": kpi_ids, "years": years, "fetched_at": fetched_at})
     context.log.info(f"Landed {client.summary.pages} bodies in {path}")
     objects = len({(v["kpi_id"], v["municipality_id"], v["period"]) for v in values})
@@ -111,8 +130,9 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     """Load the newest complete Kolada landing batch into the build database (no request)."""
     started = time.perf_counter()
     kpi_ids = catalog.source_refs(kolada.SOURCE)
-    batch = Landing(warehouse.raw_dir, kolada.SOURCE).latest()
-    loads = state.kolada_loads(batch.path.name, RAW_TABLES)
+    landing = Landing(warehouse.raw_dir, kolada.SOURCE)
+    batch, failure = landing.latest(), landing.failure()
+    loads = state.kolada_loads(load_key(batch, failure), [*RAW_TABLES, "kolada_status"])
     if state.loads_unchanged(warehouse.build_db, loads):
         context.log.info(f"raw.kolada_* already hold {batch.path}; nothing to load")
         for table in RAW_TABLES:
@@ -125,13 +145,17 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     values = tables["values"]
     periods = sorted({v["period"] for v in values})
     years = batch.info().get("years") or periods
-    kolada.check_expected_kpis(values, kpi_ids, years, f"landing batch {batch.path}")
+    if state.strict():
+        kolada.check_expected_kpis(values, kpi_ids, years, f"landing batch {batch.path}")
     kolada.check_region_codes(values, tables["municipality"])
     if not tables["municipality_groups"]:
         raise kolada.SourceError(
             f"{kolada.SOURCE}: landing batch {batch.path} has no /municipality_groups body"
             " (fetched before groups were landed?); run the fetch again"
         )
+    statuses = kpi_statuses(kpi_ids, values, batch, failure, years)
+    for status in problems(statuses):
+        context.log.warning(status.line)
     build_db = warehouse.build_db
     counts = {
         "kolada_values": replace_raw_table(build_db, "kolada_values", values),
@@ -141,6 +165,7 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
             build_db, "kolada_municipality_groups", tables["municipality_groups"]
         ),
     }
+    replace_raw_table(build_db, "kolada_status", [s.as_row() for s in statuses])
     state.record_loads(build_db, loads)
     context.log.info(f"Loaded {counts} from {batch.path}")
     common = {"landing_batch": batch.path.as_posix()}
@@ -154,6 +179,8 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
             "kpis": len({v["kpi_id"] for v in values}),
             "regions": len({v["municipality_id"] for v in values}),
             "years": f"{periods[0]}-{periods[-1]}" if periods else "none",
+            "kpis_without_rows": ", ".join(s.source_ref for s in statuses if s.status == "failed") or "none",
+            "status": statuses[0].status if statuses and failure else "fresh",
             "seconds": round(time.perf_counter() - started, 2),
         },
     )
@@ -162,3 +189,25 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
             asset_key=["kolada", table],
             metadata={**common, "table": f"raw.{table}", "rows": counts[table]},
         )
+
+
+def kpi_statuses(kpi_ids, values, batch, failure, years) -> list:
+    """One status per catalogued KPI: a KPI with no row in the batch is failed, and every KPI
+    of a batch kept after a failed fetch is stale."""
+    counts = kolada.count_per_kpi(values)
+    span = f"{min(years)}-{max(years)}" if years else "no years"
+    return [
+        table_status(
+            source=kolada.SOURCE,
+            source_ref=kpi_id,
+            table_key=kolada.SOURCE,
+            verified=True,
+            batch=batch,
+            failure=failure,
+            rows=[None] * counts.get(kpi_id, 0),
+            load_error=None
+            if counts.get(kpi_id)
+            else f"Kolada gave no value for {span} (unknown or retired KPI?)",
+        )
+        for kpi_id in kpi_ids
+    ]

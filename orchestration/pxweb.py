@@ -14,10 +14,19 @@ from dagster import (
 )
 
 from ingest.catalog import PxTable, load_pxweb_tables
-from ingest.pxweb_tables import fetch_table, indicator_rows, landing_for, population_rows
+from ingest.http import SourceError
+from ingest.landing import LandingError
+from ingest.pxweb_tables import (
+    fetch_table,
+    indicator_rows,
+    indicators_without_rows,
+    landing_for,
+    population_rows,
+)
 from orchestration.resources import PxWebResource, WarehouseResource
 from warehouse import state
 from warehouse.load import replace_raw_table
+from warehouse.source_status import load_key, table_status
 
 SOURCE_NAMES = {"scb": "SCB", "fohm": "Folkhälsomyndigheten (Folkhälsodata)"}
 
@@ -40,7 +49,31 @@ def landing_asset(spec: PxTable) -> AssetsDefinition:
         context: AssetExecutionContext, pxweb: PxWebResource, warehouse: WarehouseResource
     ) -> MaterializeResult:
         client = pxweb.client(spec.source)
-        outcome = fetch_table(client, spec, landing_for(warehouse.raw_dir, spec), force=state.forced())
+        landing = landing_for(warehouse.raw_dir, spec)
+        try:
+            outcome = fetch_table(client, spec, landing, force=state.forced())
+        except (SourceError, LandingError, OSError) as exc:
+            failure = landing.record_failure(str(exc))
+            if state.strict() and spec.verified:
+                raise
+            kept = landing.latest_or_none()
+            context.log.warning(
+                f"{spec.table} failed ({exc}); "
+                + (f"keeping its last good batch {kept.path.name}" if kept else "it has no good batch yet")
+                + " and going on with the other sources (BARNHALSA_STRICT=1 stops here instead)"
+            )
+            return MaterializeResult(
+                metadata={
+                    **client.stats.as_metadata(),
+                    "table": spec.table,
+                    "status": "stale" if kept else "failed",
+                    "reason": str(exc),
+                    "failing_since": failure["since"],
+                    "landing_batch": kept.path.as_posix() if kept else "",
+                    "base_url": MetadataValue.url(client.url),
+                }
+            )
+        landing.clear_failure()
         limits = client.limits()
         verb = "Fetched" if outcome.fetched else "Unchanged since the last batch:"
         context.log.info(
@@ -51,6 +84,7 @@ def landing_asset(spec: PxTable) -> AssetsDefinition:
             metadata={
                 **client.stats.as_metadata(),
                 "table": spec.table,
+                "status": "fresh",
                 "source_updated": outcome.updated or "",
                 "landing_batch": outcome.batch.as_posix(),
                 "max_cells_per_call": limits.max_cells,
@@ -90,11 +124,17 @@ LANDING_ASSETS = [landing_asset(spec) for spec in TABLES]
     ],
 )
 def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[MaterializeResult]:
-    """Parse the newest landing batch of every PxWeb table into the build database (no request)."""
+    """Parse the newest good landing batch of every PxWeb table into the build database (no
+    request). A table that failed, or whose batch does not map, is listed in raw.pxweb_status
+    and leaves the other tables' rows as they are."""
     started = time.perf_counter()
-    batches = {spec.key: landing_for(warehouse.raw_dir, spec).latest() for spec in TABLES}
-    loads = state.pxweb_loads({s.key: (s.kind, batches[s.key].path.name) for s in TABLES})
-    if state.loads_unchanged(warehouse.build_db, loads):
+    landings = {spec.key: landing_for(warehouse.raw_dir, spec) for spec in TABLES}
+    batches = {key: landing.latest_or_none() for key, landing in landings.items()}
+    failures = {key: landing.failure() for key, landing in landings.items()}
+    loads = state.pxweb_loads({s.key: (s.kind, load_key(batches[s.key], failures[s.key])) for s in TABLES})
+    if state.loads_unchanged(warehouse.build_db, loads) and state.tables_exist(
+        warehouse.build_db, "raw", ["pxweb_status"]
+    ):
         context.log.info("raw.pxweb_values and raw.scb_population already hold the newest batches")
         for key, table in (
             (["pxweb", "pxweb_values"], "pxweb_values"),
@@ -102,16 +142,48 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
         ):
             yield MaterializeResult(asset_key=key, metadata={"table": f"raw.{table}", "unchanged": True})
         return
-    values, population, per_table = [], [], {}
+    values, population, statuses = [], [], []
     for spec in TABLES:
-        batch = batches[spec.key]
-        rows = indicator_rows(spec, batch) if spec.kind == "indicator" else population_rows(spec, batch)
-        (values if spec.kind == "indicator" else population).extend(rows)
-        per_table[spec.key] = len(rows)
+        batch, rows, error = batches[spec.key], None, None
+        if batch is not None:
+            try:
+                rows = (
+                    indicator_rows(spec, batch) if spec.kind == "indicator" else population_rows(spec, batch)
+                )
+            except SourceError as exc:
+                if state.strict() and spec.verified:
+                    raise
+                error = str(exc)
+        empty = {}
+        if rows is not None and spec.kind == "indicator":
+            problems = batch.info().get("indicator_problems") or {}
+            empty = {
+                i: problems.get(i, "no row in the landed batch") for i in indicators_without_rows(spec, rows)
+            }
+        status = table_status(
+            source=spec.source,
+            source_ref=spec.table,
+            table_key=spec.key,
+            verified=spec.verified,
+            batch=batch,
+            failure=failures[spec.key],
+            rows=rows,
+            load_error=error,
+            empty_indicators=empty,
+            expected_indicators=len(spec.indicators),
+        )
+        if state.strict() and spec.verified and (status.status != "fresh" or empty):
+            raise SourceError(f"BARNHALSA_STRICT=1: {status.line}")
+        statuses.append(status)
+        (values if spec.kind == "indicator" else population).extend(rows or [])
+        if status.status != "fresh" or status.failed_indicators:
+            context.log.warning(status.line)
     n_values = replace_raw_table(warehouse.build_db, "pxweb_values", values)
     n_population = replace_raw_table(warehouse.build_db, "scb_population", population)
+    replace_raw_table(warehouse.build_db, "pxweb_status", [s.as_row() for s in statuses])
     state.record_loads(warehouse.build_db, loads)
     context.log.info(f"Loaded {n_values} indicator rows and {n_population} population rows")
+    per_table = {s.table_key: s.rows for s in statuses}
     yield MaterializeResult(
         asset_key=["pxweb", "pxweb_values"],
         metadata={
@@ -120,6 +192,10 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
             "rows_with_marker": sum(1 for r in values if r["marker"]),
             "rows_with_ci": sum(1 for r in values if r["ci_low"] is not None),
             **{f"rows_{k}": v for k, v in per_table.items() if k != "scb_population"},
+            "tables_fresh": sum(1 for s in statuses if s.status == "fresh"),
+            "tables_stale": ", ".join(s.table_key for s in statuses if s.status == "stale") or "none",
+            "tables_failed": ", ".join(s.table_key for s in statuses if s.status == "failed") or "none",
+            "source_status": MetadataValue.md(status_markdown(statuses)),
             "seconds": round(time.perf_counter() - started, 2),
         },
     )
@@ -132,3 +208,11 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
             "years": ", ".join(sorted({str(r["year"]) for r in population})[-3:]),
         },
     )
+
+
+def status_markdown(statuses) -> str:
+    lines = ["| table | status | rows | reason |", "|---|---|---|---|"]
+    for s in statuses:
+        reason = (s.reason or s.failed_indicators or "").replace("|", "/")
+        lines.append(f"| {s.source_ref} | {s.status} | {s.rows} | {reason} |")
+    return "\n".join(lines)

@@ -59,17 +59,17 @@ POPULATION_YEARS = ["2024", "2025", "2026"]
 
 
 @pytest.fixture
-def pxweb_states():
-    from tests.pxweb_fixtures import catalogue_state
+def px_states():
+    from tests.pxweb_fixtures import pxweb_states
 
-    return catalogue_state(FOHM_REGIONS, SCB_REGIONS, POPULATION_YEARS, max_calls=1000, max_cells=5000)
+    return pxweb_states(FOHM_REGIONS, SCB_REGIONS, POPULATION_YEARS, max_calls=1000, max_cells=5000)
 
 
 @pytest.fixture
-def urls(kolada_server: KoladaServer, pxweb_states) -> Iterator[dict[str, str]]:
+def urls(kolada_server: KoladaServer, px_states) -> Iterator[dict[str, str]]:
     """Base URLs of local Kolada, SCB and Folkhälsodata servers, as run_pipeline takes them."""
     from tests import pxweb_server
 
-    scb_state, fohm_state = pxweb_states
+    scb_state, fohm_state = px_states
     with pxweb_server.serve(scb_state) as scb, pxweb_server.serve(fohm_state) as fohm:
         yield {"kolada_url": kolada_server.base_url, "scb_url": scb.v2_url, "fohm_url": fohm.v1_url}

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.kolada_server import SMALL_REGIONS, KoladaServer, synthetic_data
-from tests.pxweb_fixtures import COUNTIES, catalogue_state
+from tests.pxweb_fixtures import COUNTIES, pxweb_states
 from tests.pxweb_server import PxServerState, PxWebServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ def build(
 
     codes = [scb_code(r["id"]) for r in regions]
     counties = [c for c in codes if len(c) == 2]
-    scb_state, fohm_state = catalogue_state(counties, codes, population_years, **limits)
+    scb_state, fohm_state = pxweb_states(counties, codes, population_years, **limits)
     kolada = KoladaServer(synthetic_data(source_refs("kolada"), kolada_years, regions), port)
     return LocalSources(
         kolada,

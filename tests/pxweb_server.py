@@ -179,6 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
             ]
             if listing:
                 return self._send(200, listing)
+            # PxWeb v1 since 2021: a path that is neither folder nor table is a "Parameter error"
+            return self._send(400, {"error": "Parameter error"})
         self._send(404, {"error": "not found"})
 
     def do_POST(self) -> None:  # noqa: N802
@@ -192,9 +194,14 @@ class _Handler(BaseHTTPRequestHandler):
             if table is None:
                 return self._send(404, {"error": "no such table"})
             selection = {s["variableCode"]: s["valueCodes"] for s in body["selection"]}
-        elif path.startswith("/api/v1/sv/") and path[len("/api/v1/sv/") :] in state.tables:
-            table = state.tables[path[len("/api/v1/sv/") :]]
+        elif path.startswith("/api/v1/sv/"):
+            table = state.tables.get(path[len("/api/v1/sv/") :])
+            if table is None:
+                return self._send(400, {"error": "Parameter error"})
             selection = {q["code"]: q["selection"]["values"] for q in body["query"]}
+            unknown = [code for code in selection if code not in {d.code for d in table.dims}]
+            if unknown:
+                return self._send(400, {"error": "Parameter error"})
         else:
             return self._send(404, {"error": "not found"})
         for dim in table.dims:

@@ -204,7 +204,7 @@ def test_publish_succeeds_while_readers_hold_and_open_the_mart_read_only(
     urls: dict[str, str],
     kolada_server: KoladaServer,
     kolada_data: KoladaData,
-    pxweb_states,
+    px_states,
     warehouse_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -281,7 +281,7 @@ def test_publish_succeeds_while_readers_hold_and_open_the_mart_read_only(
     assert not same and reason == f"the survey drop folder {drop} changed"
     shutil.rmtree(drop)
     assert nothing_changed(config)[0]
-    _, fohm = pxweb_states
+    _, fohm = px_states
     table = next(iter(fohm.tables.values()))
     stamp, table.updated = table.updated, "2030-01-01T00:00:00Z"
     same, reason = nothing_changed(config)
@@ -448,9 +448,9 @@ def test_pxweb_values_population_and_rates_equal_what_the_servers_served(
 
 
 def test_unknown_pxweb_region_fails_before_publishing_naming_source_table_and_code(
-    urls: dict[str, str], pxweb_states, warehouse_dir: Path
+    urls: dict[str, str], px_states, warehouse_dir: Path
 ) -> None:
-    _, fohm = pxweb_states
+    _, fohm = px_states
     spec_table = "A_Folkhalsodata/C_HBSC/Regionalt/Skolan/Mobbning/MobbningReg.px"
     region = fohm.tables[spec_table].dims[0]
     region.values.append("99")

@@ -26,7 +26,7 @@ from ingest.pxweb import (
 )
 from ingest.pxweb_tables import fetch_table, indicator_rows, landing_for, population_rows
 from tests.conftest import recording
-from tests.pxweb_fixtures import catalogue_state, population, share
+from tests.pxweb_fixtures import pxweb_states, population, share
 from tests.pxweb_server import Dim, PxServerState, Table, serve
 
 
@@ -259,7 +259,7 @@ def test_429_is_honoured_and_retried(tmp_path: Path) -> None:
 
 def test_v1_dialect_reads_config_listing_and_posts_queries(tmp_path: Path) -> None:
     spec = next(t for t in load_pxweb_tables() if t.key == "fohm_hlv_psykisk_halsa")
-    _, fohm = catalogue_state(["00", "17"], [], [], max_cells=10, max_calls=1000)
+    _, fohm = pxweb_states(["00", "17"], [], [], max_cells=10, max_calls=1000)
     with serve(fohm) as server:
         c = client(server.v1_url, V1, source="fohm")
         outcome = fetch_table(c, spec, landing_for(tmp_path, spec))
@@ -292,7 +292,7 @@ def test_v1_dialect_reads_config_listing_and_posts_queries(tmp_path: Path) -> No
 
 def test_unchanged_table_makes_no_data_call(tmp_path: Path) -> None:
     spec = next(t for t in load_pxweb_tables() if t.source == "scb")
-    scb, _ = catalogue_state([], ["00", "17"], ["2024", "2025"], max_calls=1000)
+    scb, _ = pxweb_states([], ["00", "17"], ["2024", "2025"], max_calls=1000)
     with serve(scb) as server:
         first = fetch_table(client(server.v2_url, V2), spec, landing_for(tmp_path, spec))
         data_calls = scb.data_calls
@@ -310,7 +310,7 @@ def test_unchanged_table_makes_no_data_call(tmp_path: Path) -> None:
 
 def test_forced_fetch_refetches_an_unchanged_table(tmp_path: Path) -> None:
     spec = next(t for t in load_pxweb_tables() if t.source == "scb")
-    scb, _ = catalogue_state([], ["00", "17"], ["2024", "2025"], max_calls=1000)
+    scb, _ = pxweb_states([], ["00", "17"], ["2024", "2025"], max_calls=1000)
     with serve(scb) as server:
         first = fetch_table(client(server.v2_url, V2), spec, landing_for(tmp_path, spec))
         data_calls = scb.data_calls
@@ -327,7 +327,7 @@ def test_forced_fetch_refetches_an_unchanged_table(tmp_path: Path) -> None:
 
 def test_renamed_variable_fails_naming_table_and_variable(tmp_path: Path) -> None:
     spec = next(t for t in load_pxweb_tables() if t.key == "fohm_hbsc_mobbning")
-    _, fohm = catalogue_state(["00"], [], [], max_calls=1000)
+    _, fohm = pxweb_states(["00"], [], [], max_calls=1000)
     table = fohm.tables[spec.table]
     table.dims[0].code = "Län"  # the source renamed Region
     with serve(fohm) as server, pytest.raises(SourceError) as err:

@@ -17,10 +17,12 @@ from pathlib import Path
 
 from ingest import kolada, surveys
 from ingest.catalog import PxTable
+from ingest.http import SourceError
 from ingest.landing import Landing
 from ingest.pxweb import PxWebClient
-from ingest.pxweb_tables import landing_for, table_unchanged
+from ingest.pxweb_tables import build_selection, landing_for, table_unchanged
 from warehouse import state
+from warehouse.source_status import load_key
 
 KOLADA_RAW_TABLES = ("kolada_values", "kolada_municipality", "kolada_kpi", "kolada_municipality_groups")
 
@@ -42,9 +44,14 @@ def unchanged(
         return False, "BARNHALSA_FORCE is set"
     if not mart_db.exists():
         return False, f"{mart_db} is not published yet"
-    kolada_batch = Landing(raw_dir, kolada.SOURCE).latest_or_none()
-    px_batches = {spec.key: landing_for(raw_dir, spec).latest_or_none() for spec in tables}
-    if kolada_batch is None or any(b is None for b in px_batches.values()):
+    kolada_landing = Landing(raw_dir, kolada.SOURCE)
+    kolada_batch = kolada_landing.latest_or_none()
+    px_landings = {spec.key: landing_for(raw_dir, spec) for spec in tables}
+    px_batches = {key: landing.latest_or_none() for key, landing in px_landings.items()}
+    px_failures = {key: landing.failure() for key, landing in px_landings.items()}
+    if kolada_batch is None:
+        return False, "Kolada has no landing batch yet"
+    if any(px_batches[k] is None and px_failures[k] is None for k in px_batches):
         return False, "a source has no landing batch yet"
     survey_batch = Landing(raw_dir, "survey").latest_or_none()
     if surveys_dir is not None:
@@ -53,8 +60,12 @@ def unchanged(
         if dropped is None or dropped != landed:
             return False, f"the survey drop folder {surveys_dir} changed"
     loads = {
-        **state.kolada_loads(kolada_batch.path.name, KOLADA_RAW_TABLES),
-        **state.pxweb_loads({s.key: (s.kind, px_batches[s.key].path.name) for s in tables}),
+        **state.kolada_loads(
+            load_key(kolada_batch, kolada_landing.failure()), [*KOLADA_RAW_TABLES, "kolada_status"]
+        ),
+        **state.pxweb_loads(
+            {s.key: (s.kind, load_key(px_batches[s.key], px_failures[s.key])) for s in tables}
+        ),
         **state.survey_loads(survey_batch.path.name if survey_batch else None),
     }
     if not state.loads_unchanged(build_db, loads):
@@ -66,6 +77,15 @@ def unchanged(
     if not same:
         return False, f"Kolada: {reason}"
     for spec in tables:
-        if not table_unchanged(pxweb_client(spec.source), spec, landing_for(raw_dir, spec)):
-            return False, f"{spec.source}: table {spec.table} has a new `updated` stamp or selection"
+        failure, client = px_failures[spec.key], pxweb_client(spec.source)
+        if failure is None:
+            if not table_unchanged(client, spec, px_landings[spec.key]):
+                return False, f"{spec.source}: table {spec.table} has a new `updated` stamp or selection"
+            continue
+        try:  # a table that failed before: unchanged while it fails the same way
+            build_selection(spec, client.metadata(spec.table)[0])
+        except SourceError as exc:
+            if str(exc) == failure["reason"]:
+                continue
+        return False, f"{spec.source}: table {spec.table} answers otherwise than when it failed"
     return True, f"Kolada: {reason}; {len(tables)} PxWeb tables unchanged; build inputs as published"

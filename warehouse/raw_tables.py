@@ -6,7 +6,24 @@ suites (``expectations.raw``) check the tables against them: one definition for 
 
 from __future__ import annotations
 
+# Each catalogued table's or KPI group's state after a load (warehouse.source_status).
+SOURCE_STATUS_COLUMNS: dict[str, str] = {
+    "source": "varchar",
+    "source_ref": "varchar",
+    "table_key": "varchar",
+    "verified": "boolean",
+    "status": "varchar",
+    "reason": "varchar",
+    "failing_since": "timestamptz",
+    "last_good_fetch": "timestamptz",
+    "landing_batch": "varchar",
+    "rows": "integer",
+    "failed_indicators": "varchar",
+}
+
 RAW_TABLES: dict[str, dict[str, str]] = {
+    "pxweb_status": SOURCE_STATUS_COLUMNS,
+    "kolada_status": SOURCE_STATUS_COLUMNS,
     # Kolada values: KPI × region × year × gender.
     "kolada_values": {
         "kpi_id": "varchar",

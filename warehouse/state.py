@@ -24,6 +24,11 @@ def forced() -> bool:
     return os.environ.get("BARNHALSA_FORCE", "").strip() not in {"", "0", "false", "no"}
 
 
+def strict() -> bool:
+    """``BARNHALSA_STRICT=1``: all or nothing; a verified table or KPI that fails fails the run."""
+    return os.environ.get("BARNHALSA_STRICT", "").strip() not in {"", "0", "false", "no"}
+
+
 def read_state(db_path: Path) -> dict[str, str]:
     if not db_path.exists():
         return {}
