@@ -1,9 +1,11 @@
 """HTTP access shared by every source: timeouts, retries with backoff and raw landing.
 
-Status-level retries (429 and 5xx, honouring ``Retry-After``) and connection/read
-errors are handled by urllib3's ``Retry``. Bodies that arrive truncated or are not
-valid JSON are retried here, with the same backoff. Every accepted body is written
-unchanged to the raw landing before it is parsed.
+Status-level retries (429 and 5xx, honouring ``Retry-After``), connect timeouts and read
+errors are handled by urllib3's ``Retry``. A host name that does not resolve fails at once
+("host not found"), and a connection the host refuses is tried at most ``REFUSED_RETRIES``
+more times, ``REFUSED_BACKOFF`` seconds apart: neither gets better by waiting a minute.
+Bodies that arrive truncated or are not valid JSON are retried here, with the same backoff.
+Every accepted body is written unchanged to the raw landing before it is parsed.
 """
 
 from __future__ import annotations
@@ -14,14 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
 from urllib3.util import Retry
 
 from ingest.landing import Batch, LandedBody
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+REFUSED_RETRIES = 2  # further tries of a connection the host refused (or could not be made)
+REFUSED_BACKOFF = 0.5  # seconds between them
 
 
 class SourceError(RuntimeError):
@@ -58,9 +64,44 @@ class HttpStats:
         }
 
 
+def _not_connected(error: Exception | None) -> bool:
+    """A new connection failed without a timeout: refused, unreachable network, …"""
+    return isinstance(error, NewConnectionError) and not isinstance(error, NameResolutionError)
+
+
+class SourceRetry(Retry):
+    """urllib3's ``Retry``, but an unknown host fails at once and a refused connection is retried
+    at most ``REFUSED_RETRIES`` times, ``REFUSED_BACKOFF`` seconds apart."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if isinstance(error, NameResolutionError) or (
+            _not_connected(error) and sum(_not_connected(h.error) for h in self.history) >= REFUSED_RETRIES
+        ):
+            raise MaxRetryError(_pool, url, error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_backoff_time(self) -> float:
+        if self.history and _not_connected(self.history[-1].error):
+            return REFUSED_BACKOFF
+        return super().get_backoff_time()
+
+
+def connection_failure(exc: BaseException) -> str | None:
+    """Why no connection was made ("host not found", "connection refused", …), or None."""
+    reason = exc.args[0].reason if exc.args and isinstance(exc.args[0], MaxRetryError) else None
+    if isinstance(reason, NameResolutionError):
+        return "host not found"
+    if _not_connected(reason):
+        cause = reason.__cause__
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        return f"no connection ({cause or reason})"
+    return None
+
+
 def make_session(settings: HttpSettings) -> requests.Session:
-    """A session whose adapter retries 429/5xx and connection errors with backoff."""
-    retry = Retry(
+    """A session whose adapter retries 429/5xx, connect timeouts and read errors with backoff."""
+    retry = SourceRetry(
         total=settings.retries,
         connect=settings.retries,
         read=settings.retries,
@@ -119,6 +160,10 @@ class JsonHttpClient:
             try:
                 response = self.session.request(method, url, json=payload, timeout=timeout, stream=True)
             except requests.exceptions.RequestException as exc:
+                failure = connection_failure(exc)
+                if failure is not None:
+                    host = urlsplit(url).netloc
+                    raise SourceError(f"{self.source}: {method} {url} failed: {failure} ({host})") from exc
                 raise SourceError(f"{self.source}: {method} {url} failed after retries: {exc}") from exc
             self._count_attempts(response)
             try:

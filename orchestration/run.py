@@ -6,19 +6,26 @@ The same as ``dagster job execute`` on the in-process executor, without the CLI'
 code-server process (which loads the definitions a second time). Exit status 1 when a step
 or a blocking check failed; failed checks are printed with the expectations that failed.
 
-``refresh_mart`` first asks the sources whether anything changed since the published mart
-(``warehouse.freshness``; nothing is landed) and starts no run when nothing did, which saves
-loading the code location and the Dagster run itself. ``BARNHALSA_FORCE=1`` runs anyway; a
-failing check just runs the job, which then reports the problem. When only the county reports
-are missing or older than the published mart, it runs the ``build_county_reports`` job alone.
+``refresh_mart`` first checks that every source host can be reached at all (``ingest.preflight``:
+DNS and a TCP connect, 3 s) and stops with exit status 2 and one message naming the hosts that
+cannot (``--no-preflight`` skips it). It then asks the sources whether anything changed since
+the published mart (``warehouse.freshness``; nothing is landed) and starts no run when nothing
+did, which saves loading the code location and the Dagster run itself. ``BARNHALSA_FORCE=1``
+runs anyway; a failing check just runs the job, which then reports the problem. When only the
+county reports are missing or older than the published mart, it runs the
+``build_county_reports`` job alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+
+FETCHING_JOBS = {"refresh_mart"}
+PREFLIGHT_TIMEOUT = 3.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,8 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-precheck", action="store_true", help="start the run without asking the sources first"
     )
+    parser.add_argument(
+        "--no-preflight", action="store_true", help="skip the check that every source host can be reached"
+    )
     args = parser.parse_args(argv)
     run_config = json.loads(args.config.read_text()) if args.config else None
+    if args.job in FETCHING_JOBS and not args.no_preflight:
+        from ingest import preflight
+
+        unreachable = preflight.unreachable_hosts(source_urls(run_config), PREFLIGHT_TIMEOUT)
+        if unreachable:
+            print(preflight.message(args.job, unreachable), file=sys.stderr)
+            return 2
     if args.job == "refresh_mart" and not args.no_precheck:
         same, reason = nothing_changed(run_config)
         if same and reports_current(run_config):
@@ -87,6 +104,36 @@ def _failed_checks(result) -> list[str]:
             )
         )
     return [line for _, line in sorted(lines, key=lambda item: item[0])]
+
+
+def source_urls(run_config: dict | None) -> dict[str, str]:
+    """Each source's base URL as the job resolves it, keyed by where it is set.
+
+    The run config's resource setting, else the environment variable, else the live API (as
+    ``KoladaResource`` and ``PxWebResource`` do), without loading Dagster.
+    """
+    from ingest import kolada, pxweb
+
+    resources = (run_config or {}).get("resources", {})
+    settings = [
+        ("kolada_api", "base_url", "KOLADA_BASE_URL", kolada.DEFAULT_BASE_URL),
+        *(
+            ("pxweb", f"{source}_base_url", pxweb.BASE_URL_VARIABLES[source], pxweb.DEFAULT_BASE_URLS[source])
+            for source in ("scb", "fohm")
+        ),
+    ]
+    urls = {}
+    for resource, key, variable, default in settings:
+        value = resources.get(resource, {}).get("config", {}).get(key)
+        if isinstance(value, dict) and "env" in value:  # {"env": "VAR"}: Dagster reads the variable
+            value = os.environ.get(value["env"])
+        if value:
+            urls[f"resources.{resource}.config.{key}"] = value
+        elif os.environ.get(variable):
+            urls[variable] = os.environ[variable]
+        else:
+            urls[f"{variable} not set, the default"] = default
+    return urls
 
 
 def nothing_changed(run_config: dict | None) -> tuple[bool, str]:
