@@ -9,7 +9,7 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install browser run rebuild report test lint dev bench bench-mart docs serve
+.PHONY: install browser verify run rebuild report test lint dev bench bench-mart docs serve
 
 install:  ## uv (if missing) and the locked environment in .venv
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -28,6 +28,9 @@ ifeq ($(CHROMIUM),)
 	@$(SUDO) $(APT) update -qq && $(SUDO) $(APT) install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null \
 		|| { echo "make browser: could not install chromium; install it or set BARNHALSA_CHROMIUM" >&2; test -z "$$CI"; }
 endif
+
+verify: install  ## ask every source for the metadata of each catalogued KPI and table (no data): one verdict a line
+	$(RUN) python -m ingest.verify $(VERIFY_ARGS)
 
 run: install browser  ## fetch every source, build and test the models, publish warehouse/mart.duckdb and the county reports
 	$(JOB) refresh_mart
