@@ -90,7 +90,7 @@ def run_job(env: dict[str, str], config: dict, *extra: str) -> tuple[float, dict
         text=True,
     )
     wall = time.perf_counter() - started
-    if proc.returncode != 0:
+    if proc.returncode not in (0, 3):  # 3: published, some source tables not fresh
         sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
         raise SystemExit(f"refresh_mart failed with exit status {proc.returncode}")
     message = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""

@@ -28,6 +28,10 @@ RAW_TABLES = {
         "Kolada's municipality groups (/municipality_groups), one row per group and member;"
         " SKR's kommungrupper among them."
     ),
+    "kolada_status": (
+        "Each catalogued KPI's state after the load: fresh, stale (Kolada's fetch failed; the last"
+        " good batch is kept) or failed (no value), with the reason."
+    ),
 }
 
 
@@ -46,19 +50,45 @@ RAW_TABLES = {
 def kolada_landing(
     context: AssetExecutionContext, kolada_api: KoladaResource, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    kpi_ids = catalog.source_refs(kolada.SOURCE)
-    years = kolada_api.year_list()
     landing = Landing(warehouse.raw_dir, kolada.SOURCE)
     previous = landing.latest_or_none()
+    try:
+        result = _fetch(context, kolada_api, landing, previous)
+    except (kolada.SourceError, OSError) as exc:
+        if previous is None or state.strict():
+            raise  # without a good batch there is no region list to build a mart on
+        failure = landing.record_failure(str(exc))
+        context.log.warning(
+            f"Kolada failed ({exc}); keeping the last good batch {previous.path.name} and going on"
+            " with the other sources (BARNHALSA_STRICT=1 stops here instead)"
+        )
+        return MaterializeResult(
+            metadata={
+                "status": "stale",
+                "reason": str(exc),
+                "failing_since": failure["since"],
+                "landing_batch": previous.path.as_posix(),
+            }
+        )
+    landing.clear_failure()
+    return result
+
+
+def _fetch(
+    context: AssetExecutionContext, kolada_api: KoladaResource, landing: Landing, previous
+) -> MaterializeResult:
+    """Ask Kolada whether anything changed since ``previous``; fetch and land a batch if so."""
+    kpi_ids = catalog.source_refs(kolada.SOURCE)
+    years = kolada_api.year_list()
     if previous is not None and not state.forced():
         checker = kolada_api.client(None)
         unchanged, reason = checker.unchanged_since(previous, kpi_ids, years)
         context.log.info(f"Kolada change check against {previous.path.name}: {reason}")
         if unchanged:
-            landing.clear_failure()
             return MaterializeResult(
                 metadata={
                     **checker.http.stats.as_metadata(),
+                    "status": "fresh",
                     "unchanged": True,
                     "reason": reason,
                     "landing_batch": previous.path.as_posix(),
@@ -77,35 +107,20 @@ def kolada_landing(
         client.kpis(kpi_ids)
         values = client.values(kpi_ids, years)
         kolada.check_region_codes(values, municipalities)
-    except BaseException as exc:
+    except BaseException:
         batch.abort()
-        if previous is None or state.strict() or not isinstance(exc, (kolada.SourceError, OSError)):
-            raise  # without a good batch there is no region list to build a mart on
-        failure = landing.record_failure(str(exc))
-        context.log.warning(
-            f"Kolada failed ({exc}); keeping the last good batch {previous.path.name} and going on"
-            " with the other sources (BARNHALSA_STRICT=1 stops here instead)"
-        )
-        return MaterializeResult(
-            metadata={
-                **client.http.stats.as_metadata(),
-                "status": "stale",
-                "reason": str(exc),
-                "failing_since": failure["since"],
-                "landing_batch": previous.path.as_posix(),
-                "base_url": MetadataValue.url(client.base_url),
-            }
-        )
-    landing.clear_failure()
+        raise
     path = batch.commit({"kpis": kpi_ids, "years": years, "fetched_at": fetched_at})
     context.log.info(f"Landed {client.summary.pages} bodies in {path}")
     objects = len({(v["kpi_id"], v["municipality_id"], v["period"]) for v in values})
     return MaterializeResult(
         metadata={
             **client.http.stats.as_metadata(),
+            "status": "fresh",
             "pages": client.summary.pages,
             "data_queries": client.summary.data_queries,
             "minimum_data_requests": kolada.minimum_requests(len(kpi_ids), len(years), objects),
+            "kpis_without_metadata": ", ".join(client.summary.kpis_without_metadata) or "none",
             "landing_batch": path.as_posix(),
             "base_url": MetadataValue.url(client.base_url),
         }
@@ -132,7 +147,7 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     kpi_ids = catalog.source_refs(kolada.SOURCE)
     landing = Landing(warehouse.raw_dir, kolada.SOURCE)
     batch, failure = landing.latest(), landing.failure()
-    loads = state.kolada_loads(load_key(batch, failure), [*RAW_TABLES, "kolada_status"])
+    loads = state.kolada_loads(load_key(batch, failure), RAW_TABLES)
     if state.loads_unchanged(warehouse.build_db, loads):
         context.log.info(f"raw.kolada_* already hold {batch.path}; nothing to load")
         for table in RAW_TABLES:
@@ -182,6 +197,15 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
             "kpis_without_rows": ", ".join(s.source_ref for s in statuses if s.status == "failed") or "none",
             "status": statuses[0].status if statuses and failure else "fresh",
             "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+    yield MaterializeResult(
+        asset_key=["kolada", "kolada_status"],
+        metadata={
+            **common,
+            "table": "raw.kolada_status",
+            "kpis_failed": ", ".join(s.source_ref for s in statuses if s.status == "failed") or "none",
+            "stale": bool(failure),
         },
     )
     for table in ("kolada_municipality", "kolada_kpi", "kolada_municipality_groups"):

@@ -115,6 +115,16 @@ LANDING_ASSETS = [landing_asset(spec) for spec in TABLES]
             ),
         ),
         AssetSpec(
+            ["pxweb", "pxweb_status"],
+            group_name="pxweb",
+            kinds={"python", "duckdb"},
+            deps=[["landing", t.key] for t in TABLES],
+            description=(
+                "Each catalogued PxWeb table's state after the load: fresh, stale (its fetch failed;"
+                " its last good batch is kept) or failed, with the reason (raw.pxweb_status)."
+            ),
+        ),
+        AssetSpec(
             ["scb", "scb_population"],
             group_name="scb",
             kinds={"python", "duckdb"},
@@ -139,6 +149,7 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
         for key, table in (
             (["pxweb", "pxweb_values"], "pxweb_values"),
             (["scb", "scb_population"], "scb_population"),
+            (["pxweb", "pxweb_status"], "pxweb_status"),
         ):
             yield MaterializeResult(asset_key=key, metadata={"table": f"raw.{table}", "unchanged": True})
         return
@@ -197,6 +208,16 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
             "tables_failed": ", ".join(s.table_key for s in statuses if s.status == "failed") or "none",
             "source_status": MetadataValue.md(status_markdown(statuses)),
             "seconds": round(time.perf_counter() - started, 2),
+        },
+    )
+    yield MaterializeResult(
+        asset_key=["pxweb", "pxweb_status"],
+        metadata={
+            "table": "raw.pxweb_status",
+            "fresh": sum(1 for s in statuses if s.status == "fresh"),
+            "stale": ", ".join(s.table_key for s in statuses if s.status == "stale") or "none",
+            "failed": ", ".join(s.table_key for s in statuses if s.status == "failed") or "none",
+            "source_status": MetadataValue.md(status_markdown(statuses)),
         },
     )
     yield MaterializeResult(

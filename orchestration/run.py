@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 FETCHING_JOBS = {"refresh_mart"}
+EXIT_STALE = 3  # published, but some source tables or KPIs are stale or failed
 PREFLIGHT_TIMEOUT = 3.0
 
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{args.job}: nothing changed since the published mart ({reason}); no run started",
                 file=sys.stderr,
             )
-            return 0
+            return source_summary(run_config)
         if same:
             print(
                 f"{args.job}: nothing changed since the published mart ({reason}); building the"
@@ -75,14 +76,57 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.job}: run {result.run_id} succeeded", file=sys.stderr)
         for line in checks:
             print(f"  {line}", file=sys.stderr)
+        return source_summary(run_config)
+    return _report_failure(args.job, result, checks)
+
+
+def source_summary(run_config: dict | None) -> int:
+    """After a successful run: one line per table or KPI that is not fresh and per indicator
+    older than its cadence; ``EXIT_STALE`` when any table or KPI is stale or failed."""
+    from orchestration.resources import WarehouseResource
+    from warehouse.source_status import read_problems
+
+    resources = (run_config or {}).get("resources", {})
+    warehouse = WarehouseResource(**resources.get("warehouse", {}).get("config", {}))
+    problems = read_problems(warehouse.mart_db)
+    for line in late_indicators(warehouse.build_db):
+        print(f"  late: {line}", file=sys.stderr)
+    if not problems:
         return 0
+    print(
+        f"  published, but {len(problems)} source table(s) or KPI(s) are not fresh"
+        " (meta_source_status; BARNHALSA_STRICT=1 fails the run instead):",
+        file=sys.stderr,
+    )
+    for line in problems:
+        print(f"  {line}", file=sys.stderr)
+    return EXIT_STALE
+
+
+def late_indicators(build_db: Path) -> list[str]:
+    """Each indicator whose newest period with a value is older than its cadence allows
+    (catalog/freshness.yml), with its id."""
+    from expectations.gates import freshness_frame
+
+    if not build_db.exists():
+        return []
+    frame = freshness_frame(build_db)
+    late = frame[frame["age_years"] > frame["max_age_years"]]
+    return [
+        f"{r.indicator_id} ({r.source}): newest period {int(r.newest_period)}, {int(r.age_years)}"
+        f" years old; its cadence allows {int(r.max_age_years)}"
+        for r in late.itertuples()
+    ]
+
+
+def _report_failure(job: str, result, checks: list[str]) -> int:
     failed = [
         f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"
         for event in result.all_events
         if event.event_type_value == "STEP_FAILURE"
         and event.event_specific_data.error.cls_name != "DagsterAssetCheckFailedError"  # listed below
     ]
-    print(f"{args.job}: run {result.run_id} FAILED", file=sys.stderr)
+    print(f"{job}: run {result.run_id} FAILED", file=sys.stderr)
     for line in [*failed, *checks]:
         print(f"  {line}", file=sys.stderr)
     return 1

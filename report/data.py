@@ -149,6 +149,19 @@ class SourceUse:
 
 
 @dataclass
+class SourceProblem:
+    """A catalogued table or KPI that was not fresh when the mart was built (meta_source_status)."""
+
+    source: str
+    source_ref: str
+    status: str  # stale or failed (or fresh with indicators lacking rows)
+    reason: str
+    failing_since: str | None
+    last_good_fetch: str | None
+    failed_indicators: str | None
+
+
+@dataclass
 class CountyData:
     county: Region
     sweden: Region
@@ -159,6 +172,7 @@ class CountyData:
     published_at: str
     run_id: str
     mart_path: Path
+    source_problems: list[SourceProblem] = field(default_factory=list)
 
     @property
     def indicators(self) -> list[Indicator]:
@@ -279,6 +293,7 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> Co
         published_at=published_at,
         run_id=run_id,
         mart_path=mart_db,
+        source_problems=_source_problems(con),
     )
 
 
@@ -382,5 +397,25 @@ def _sources(con, codes: list[str]) -> list[SourceUse]:
             order by source, source_ref
             """,
             [codes],
+        ).fetchall()
+    ]
+
+
+def _source_problems(con) -> list[SourceProblem]:
+    """Tables and KPIs the mart could not refresh; none for a mart without meta_source_status."""
+    present = con.execute("select count(*) from duckdb_tables() where table_name = 'meta_source_status'")
+    if not present.fetchone()[0]:
+        return []
+    return [
+        SourceProblem(*row)
+        for row in con.execute(
+            """
+            select source, source_ref, status, coalesce(reason, ''),
+                strftime(failing_since, '%Y-%m-%d'), strftime(last_good_fetch, '%Y-%m-%d'),
+                failed_indicators
+            from meta_source_status
+            where status <> 'fresh' or failed_indicators is not null
+            order by source, source_ref
+            """
         ).fetchall()
     ]

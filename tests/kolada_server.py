@@ -9,6 +9,7 @@ with ``Retry-After``, 500, a truncated body, or a slow answer.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import threading
@@ -16,12 +17,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 MAX_IDS = 25
 MAX_PER_PAGE = 5000
+RECORDED_KPIS = (
+    Path(__file__).resolve().parents[2] / "shared" / "recordings" / "kolada" / "rkolada_v3_kpi_catalogue.csv"
+)
+
+
+@cache
+def recorded_kpis() -> dict[str, dict[str, Any]]:
+    """Kolada's real KPI catalogue (id, title, municipality_type, is_divided_by_gender, …) when
+    ``../shared/recordings`` is present, else empty: the server then serves made-up metadata."""
+    if not RECORDED_KPIS.exists():
+        return {}
+    with RECORDED_KPIS.open(encoding="utf-8") as handle:
+        return {row["id"]: row for row in csv.DictReader(handle)}
+
 
 SMALL_REGIONS = [
     {"id": "0000", "title": "Riket", "type": "L"},
@@ -110,6 +127,19 @@ class KoladaData:
     updated: dict[tuple[str, str, int], str] = field(default_factory=dict)
 
     def add_kpi(self, kpi_id: str, title: str = "") -> None:
+        """A KPI's metadata: Kolada's recorded entry when there is one, else made up."""
+        real = recorded_kpis().get(kpi_id)
+        if real is not None:
+            self.kpis[kpi_id] = {
+                "id": kpi_id,
+                "title": title or real["title"],
+                "description": real["description"],
+                "is_divided_by_gender": real["is_divided_by_gender"] == "True",
+                "municipality_type": real["municipality_type"],
+                "operating_area": real["operating_area"],
+                "publ_period": real["publ_period"],
+            }
+            return
         self.kpis[kpi_id] = {
             "id": kpi_id,
             "title": title or f"KPI {kpi_id}",
@@ -119,6 +149,13 @@ class KoladaData:
             "operating_area": "Test",
             "publ_period": "2025",
         }
+
+    def publishes(self, kpi_id: str, region: dict[str, Any]) -> bool:
+        """Whether Kolada has values of the KPI for the region: a KPI of municipality_type K has
+        none for counties (L), one of type L none for municipalities. Whether a type-K KPI has a
+        value for Riket ('0000') is not on record; it is served."""
+        kind = self.kpis[kpi_id]["municipality_type"]
+        return kind == "A" or region["id"] == "0000" or region["type"] == kind
 
     def add(
         self,
@@ -154,15 +191,19 @@ def synthetic_value(kpi: str, municipality: str, year: int, gender: str) -> floa
 def synthetic_data(
     kpi_ids: list[str], years: list[int], regions: list[dict[str, Any]] | None = None
 ) -> KoladaData:
-    """Every KPI × region × year with T/K/M values; every 50th value NULL, as Kolada does."""
+    """Every KPI × region it is published for × year, with T/K/M values where Kolada divides it by
+    gender (T only otherwise); every 50th value NULL, as Kolada does."""
     data = KoladaData(regions=list(regions or SMALL_REGIONS))
     n = 0
     for kpi in kpi_ids:
         data.add_kpi(kpi)
+        genders = ("T", "K", "M") if data.kpis[kpi]["is_divided_by_gender"] else ("T",)
         for region in data.regions:
+            if not data.publishes(kpi, region):
+                continue
             for year in years:
                 entries = []
-                for gender in ("T", "K", "M"):
+                for gender in genders:
                     n += 1
                     missing = n % 50 == 0
                     entries.append(

@@ -73,6 +73,13 @@ def share(coords: dict[str, str]) -> float | str:
     return round(5 + (h % 8000) / 100, 1)
 
 
+def answer_share(coords: dict[str, str]) -> float | str:
+    """A share of one answer to a question with several (mutually exclusive) answers: at most
+    45 %, so that two answers never add up to more than 100 %; markers as in ``share``."""
+    value = share(coords)
+    return value if isinstance(value, str) else round(value / 2, 1)
+
+
 def population(coords: dict[str, str]) -> int:
     return 500 + _hash(coords) % 5000
 
@@ -94,7 +101,7 @@ def mobbning(regions: list[str]) -> Table:
             Dim("Kön", ["1", "2"], ["Pojkar", "Flickor"], elimination=True),
             Dim("År", PERIODS, time=True),
         ],
-        share,
+        answer_share,
         updated="2023-05-30T06:00:00Z",
     )
 

@@ -162,7 +162,7 @@ def survey_frame() -> pd.DataFrame:
 
 
 def pxweb_frame() -> pd.DataFrame:
-    hlv = "fohm_hlv_nedsatt_psykiskt_valbefinnande"
+    hlv = "fohm_hlv_svar_angslan_oro_angest"
     return frame(
         raw.PXWEB_VALUES,
         [
@@ -182,7 +182,7 @@ def population_frame() -> pd.DataFrame:
 
 
 def fact_frame() -> pd.DataFrame:
-    hlv = "fohm_hlv_nedsatt_psykiskt_valbefinnande"
+    hlv = "fohm_hlv_svar_angslan_oro_angest"
     return frame(
         mart.FCT_INDICATOR_VALUE,
         [

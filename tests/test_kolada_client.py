@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.http import HttpSettings, JsonHttpClient, SourceError
-from ingest.kolada import KoladaClient, batches, minimum_requests, parse_batch
+from ingest.kolada import KoladaClient, batches, check_expected_kpis, minimum_requests, parse_batch
 from ingest.landing import Landing
 from tests.kolada_server import KoladaData, KoladaServer, serve
 
@@ -144,11 +144,18 @@ def test_timeouts_are_retried_then_reported(data: KoladaData, tmp_path: Path) ->
             client.municipalities()
 
 
-def test_empty_result_for_an_expected_kpi_is_an_error(data: KoladaData, tmp_path: Path) -> None:
+def test_an_unknown_kpi_is_named_and_does_not_stop_the_others(data: KoladaData, tmp_path: Path) -> None:
     with serve(data) as server:
         client, _ = make_client(server, tmp_path)
-        with pytest.raises(SourceError, match="no values for KPI\\(s\\) N99999 in 2023"):
-            client.values(["N15428", "N99999"], [2023])
+        kpis = client.kpis(["N15428", "N99999"])
+        rows = client.values(["N15428", "N99999"], [2023])
+    assert [k["kpi_id"] for k in kpis] == ["N15428"]
+    assert client.summary.kpis_without_metadata == ["N99999"]
+    assert rows and {r["kpi_id"] for r in rows} == {"N15428"}
+    assert client.summary.rows_per_kpi.get("N99999") is None
+    # the strict rule the load step applies under BARNHALSA_STRICT=1
+    with pytest.raises(SourceError, match="no values for KPI\\(s\\) N99999 in 2023"):
+        check_expected_kpis(rows, ["N15428", "N99999"], [2023], "test")
 
 
 def test_non_json_body_is_not_landed_and_fails_clearly(data: KoladaData, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.conftest import catalog_kpis, recording
 from tests.kolada_server import KoladaData, KoladaServer, serve, synthetic_data
@@ -150,21 +151,38 @@ def test_rebuild_from_landing_makes_no_request_and_the_same_mart(
     assert mart_rows(mart, sql) == before
 
 
-def test_failed_fetch_leaves_the_published_mart_and_landing_untouched(
-    urls: dict[str, str], kolada_server: KoladaServer, warehouse_dir: Path
+def test_failed_fetch_keeps_the_last_good_batch_and_publishes_the_rest(
+    urls: dict[str, str], kolada_server: KoladaServer, warehouse_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert run_pipeline(**urls).success
     mart = warehouse_dir / "mart.duckdb"
     published = mart.read_bytes()
-    batches = sorted(p.name for p in (warehouse_dir / "raw" / "kolada").iterdir())
+    values_sql = "select * exclude (fetched_at) from fct_indicator_value where source = 'kolada' order by all"
+    kolada_values = mart_rows(mart, values_sql)
+    batches = sorted(p.name for p in (warehouse_dir / "raw" / "kolada").iterdir() if p.is_dir())
 
     kolada_server.fault("500", match="/data/", times=100)
+    monkeypatch.setenv("BARNHALSA_STRICT", "1")  # all or nothing: the run fails, nothing changes
     result = run_pipeline(**urls, retries=1)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "HTTP 500" in str(failure.event_specific_data.error)
     assert mart.read_bytes() == published
-    assert sorted(p.name for p in (warehouse_dir / "raw" / "kolada").iterdir()) == batches
+
+    monkeypatch.delenv("BARNHALSA_STRICT")  # default: Kolada is stale, the mart still publishes
+    assert run_pipeline(**urls, retries=1).success
+    assert sorted(p.name for p in (warehouse_dir / "raw" / "kolada").iterdir() if p.is_dir()) == batches
+    assert mart_rows(mart, values_sql) == kolada_values  # the last good batch
+    statuses = mart_rows(
+        mart,
+        "select distinct status, reason like '%HTTP 500%', failing_since is not null"
+        " from meta_source_status where source = 'kolada'",
+    )
+    assert statuses == [("stale", True, True)]
+    fresh = mart_rows(
+        mart, "select count(*) from meta_source_status where source <> 'kolada' and status = 'fresh'"
+    )
+    assert fresh[0][0] >= 4  # SCB and the Folkhälsodata tables on record
 
 
 def test_failing_dbt_test_blocks_publication(
@@ -377,7 +395,7 @@ def test_pxweb_values_population_and_rates_equal_what_the_servers_served(
     urls: dict[str, str], warehouse_dir: Path
 ) -> None:
     from tests.conftest import FOHM_REGIONS, SCB_REGIONS
-    from tests.pxweb_fixtures import PERIODS, population, share
+    from tests.pxweb_fixtures import PERIODS, answer_share, hlv_cell, population
 
     assert run_pipeline(**urls).success
     mart = warehouse_dir / "mart.duckdb"
@@ -390,27 +408,27 @@ def test_pxweb_values_population_and_rates_equal_what_the_servers_served(
     sex_code = {"male": "1", "female": "2"}
     for region, start, end, sex, age, value, status in rows:
         coords = {
-            "Region": region, "Kategori": "Alla", "Hur ofta": "Minst 1 gång/vecka",
-            "Ålder": age, "Kön": sex_code[sex], "År": f"{start}-{end}",
+            "Region": region, "Kategori": "Mobbad i skolan senaste månaderna",
+            "Hur ofta": "Minst 1 gång/vecka", "Ålder": age, "Kön": sex_code[sex], "År": f"{start}-{end}",
         }  # fmt: skip
-        expected = share(coords)
+        expected = answer_share(coords)
         if expected == "..":
             assert (value, status) == (None, "not_available")
         elif expected == "-":
             assert (value, status) == (0.0, "magnitude_zero")
         else:
             assert (value, status) == (expected, "ok")
-    # CIs and n from the HLV measure dimension, pooled period kept
+    # CIs and n from the HLV measure dimension (numeric codes), pooled period kept
     hlv = mart_rows(
         mart,
         "select value, ci_low, ci_high, n, period_start, period_end from fct_indicator_value"
-        " where indicator_id = 'fohm_hlv_nedsatt_psykiskt_valbefinnande' and region_code = '17'"
+        " where indicator_id = 'fohm_hlv_svar_angslan_oro_angest' and region_code = '17'"
         " and sex = 'total' and period_start = 2021",
     )
-    expected = share(
-        {"Region": "17", "Psykisk hälsa": "Nedsatt psykiskt välbefinnande", "Kön": "00", "År": "2021-2022"}
-    )
-    assert hlv == [(expected, round(expected - 2.5, 1), round(expected + 2.5, 1), 400.0, 2021, 2022)]
+    coords = {"Region": "17", "Psykisk hälsa": "58", "Kön": "00", "År": "2021-2024"}
+    measures = ("01", "02", "03", "04")
+    expected = tuple(hlv_cell({**coords, "Andel och konfidensintervall": m}) for m in measures)
+    assert hlv == [(*expected[:3], float(expected[3]), 2021, 2024)]
     # population: one row per region × year × age 0-24 × sex (+ total)
     pop = dict(
         ((r, y, a, s), p)

@@ -26,7 +26,7 @@ from ingest.pxweb import (
 )
 from ingest.pxweb_tables import fetch_table, indicator_rows, landing_for, population_rows
 from tests.conftest import recording
-from tests.pxweb_fixtures import pxweb_states, population, share
+from tests.pxweb_fixtures import HLV_WINDOWS, hlv_cell, population, pxweb_states
 from tests.pxweb_server import Dim, PxServerState, Table, serve
 
 
@@ -264,29 +264,23 @@ def test_v1_dialect_reads_config_listing_and_posts_queries(tmp_path: Path) -> No
         c = client(server.v1_url, V1, source="fohm")
         outcome = fetch_table(c, spec, landing_for(tmp_path, spec))
     assert c.limits().max_cells == 10
-    assert outcome.fetched and outcome.updated == "2024-05-30T06:00:00Z"
+    assert outcome.fetched and outcome.updated == "2025-06-17T06:00:00Z"
     rows = indicator_rows(spec, landing_for(tmp_path, spec).latest())
-    assert len(rows) == 2 * 3 * 2  # regions × sexes × periods: the measure is pivoted into columns
+    # regions × sexes × windows × indicators: the measure is pivoted into columns
+    assert len(rows) == 2 * 3 * len(HLV_WINDOWS) * 2
     row = next(
         r
         for r in rows
-        if r["region_code"] == "17" and r["sex"] == "female" and r["period_label"] == "2021-2022"
+        if r["region_code"] == "17"
+        and r["sex"] == "female"
+        and r["period_label"] == "2021-2024"
+        and r["indicator_id"] == "fohm_hlv_mycket_stressad"
     )
-    coords = {
-        "Region": "17",
-        "Psykisk hälsa": "Nedsatt psykiskt välbefinnande",
-        "Kön": "01",
-        "År": "2021-2022",
-    }
-    expected = share(coords)
-    if isinstance(expected, float):
-        assert (row["value"], row["ci_low"], row["ci_high"], row["n"]) == (
-            expected,
-            round(expected - 2.5, 1),
-            round(expected + 2.5, 1),
-            400,
-        )
-    assert (row["period_start"], row["period_end"]) == (2021, 2022)
+    coords = {"Region": "17", "Psykisk hälsa": "46", "Kön": "01", "År": "2021-2024"}
+    expected = [hlv_cell({**coords, "Andel och konfidensintervall": m}) for m in ("01", "02", "03", "04")]
+    if isinstance(expected[0], float):
+        assert [row["value"], row["ci_low"], row["ci_high"], row["n"]] == expected
+    assert (row["period_start"], row["period_end"]) == (2021, 2024)
     assert all(" " not in r["request_url"] for r in rows)  # the .px path is URL-encoded
 
 
@@ -332,7 +326,7 @@ def test_renamed_variable_fails_naming_table_and_variable(tmp_path: Path) -> Non
     table.dims[0].code = "Län"  # the source renamed Region
     with serve(fohm) as server, pytest.raises(SourceError) as err:
         fetch_table(client(server.v1_url, V1, source="fohm"), spec, landing_for(tmp_path, spec))
-    assert "MobbningReg.px has no variable 'Region'" in str(err.value)
+    assert "MobbningReg.px: no variable 'Region' (it has 'Län'" in str(err.value)
     assert landing_for(tmp_path, spec).latest_or_none() is None  # nothing half-landed
 
 

@@ -24,7 +24,13 @@ from ingest.pxweb_tables import build_selection, landing_for, table_unchanged
 from warehouse import state
 from warehouse.source_status import load_key
 
-KOLADA_RAW_TABLES = ("kolada_values", "kolada_municipality", "kolada_kpi", "kolada_municipality_groups")
+KOLADA_RAW_TABLES = (
+    "kolada_values",
+    "kolada_municipality",
+    "kolada_kpi",
+    "kolada_municipality_groups",
+    "kolada_status",
+)
 
 
 def unchanged(
@@ -60,9 +66,7 @@ def unchanged(
         if dropped is None or dropped != landed:
             return False, f"the survey drop folder {surveys_dir} changed"
     loads = {
-        **state.kolada_loads(
-            load_key(kolada_batch, kolada_landing.failure()), [*KOLADA_RAW_TABLES, "kolada_status"]
-        ),
+        **state.kolada_loads(load_key(kolada_batch, kolada_landing.failure()), KOLADA_RAW_TABLES),
         **state.pxweb_loads(
             {s.key: (s.kind, load_key(px_batches[s.key], px_failures[s.key])) for s in tables}
         ),

@@ -10,7 +10,10 @@ and ``raw.kolada_status`` and from there to the mart's ``meta_source_status``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
+
+import duckdb
 
 FRESH, STALE, FAILED = "fresh", "stale", "failed"
 
@@ -98,6 +101,26 @@ def load_key(batch: Any, failure: dict[str, Any] | None) -> str:
 def problems(statuses: list[SourceStatus]) -> list[SourceStatus]:
     """The statuses a person must hear about: not fresh, or fresh with indicators lacking rows."""
     return [s for s in statuses if s.status != FRESH or s.failed_indicators]
+
+
+def read_problems(mart_db: Path) -> list[str]:
+    """A line per table or KPI of the published mart that is not fresh or has indicators
+    without rows (empty before the first publication)."""
+    if not mart_db.exists():
+        return []
+    with duckdb.connect(str(mart_db), read_only=True) as con:
+        cursor = con.execute(
+            "select * from meta_source_status where status <> 'fresh' or failed_indicators is not null"
+            " order by status, source, source_ref"
+        )
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    lines = []
+    for row in rows:
+        for key in ("failing_since", "last_good_fetch"):
+            row[key] = row[key].date().isoformat() if row[key] is not None else None
+        lines.append(SourceStatus(**row).line)
+    return lines
 
 
 def _fetched_at(batch: Any) -> str | None:

@@ -1,0 +1,116 @@
+"""One broken source never blocks the rest: against local servers that serve the real table
+shapes (three catalogued Folkhälsodata tables have no shape on record and are absent, as an
+unknown path is at the real server), the mart publishes with every other source fresh and
+names what failed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.catalog import load_pxweb_tables
+from tests.kolada_server import KoladaServer
+from tests.pipeline import run_pipeline
+from tests.pxweb_fixtures import HLV
+from tests.test_pipeline import mart_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+UNVERIFIED = {t.table for t in load_pxweb_tables() if not t.verified}
+STATUS_SQL = "select source_ref, status, reason, failed_indicators from meta_source_status order by all"
+
+
+def statuses(mart: Path) -> dict[str, tuple]:
+    return {ref: rest for ref, *rest in mart_rows(mart, STATUS_SQL)}
+
+
+def test_missing_tables_are_named_and_the_rest_publishes(urls: dict[str, str], warehouse_dir: Path) -> None:
+    assert run_pipeline(**urls).success
+    mart = warehouse_dir / "mart.duckdb"
+    status = statuses(mart)
+    assert len(status) == len(load_pxweb_tables()) + len(
+        mart_rows(mart, "select 1 from dim_indicator where source = 'kolada'")
+    )
+    for table in UNVERIFIED:
+        state, reason, _ = status[table]
+        assert state == "failed" and "HTTP 400" in reason and "Parameter error" in reason
+    fresh = {ref for ref, (state, _, failed) in status.items() if state == "fresh" and failed is None}
+    assert fresh == set(status) - UNVERIFIED
+    # their indicators stay catalogued, with no value (never a 0)
+    missing = mart_rows(
+        mart,
+        "select count(*), count(v.indicator_id) from dim_indicator d"
+        " left join fct_indicator_value v using (indicator_id)"
+        " where d.source = 'fohm' and d.source_ref in"
+        " (select source_ref from meta_source_status where status = 'failed')",
+    )
+    assert missing[0][0] >= 3 and missing[0][1] == 0
+
+
+def test_a_renamed_variable_fails_its_table_only_and_heals(
+    urls: dict[str, str], px_states, warehouse_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, fohm = px_states
+    assert run_pipeline(**urls).success
+    mart = warehouse_dir / "mart.duckdb"
+    hlv_rows = mart_rows(mart, f"select count(*) from fct_indicator_value where source_ref = '{HLV}'")[0][0]
+    assert hlv_rows > 0
+    sex = next(d for d in fohm.tables[HLV].dims if d.code == "Kön")
+    sex.code = "Kon"  # renamed at the source
+    fohm.tables[HLV].updated = "2030-01-01T00:00:00Z"
+
+    monkeypatch.setenv("BARNHALSA_STRICT", "1")
+    published = mart.read_bytes()
+    assert not run_pipeline(**urls).success  # all or nothing: a verified table failed
+    assert mart.read_bytes() == published
+
+    monkeypatch.delenv("BARNHALSA_STRICT")
+    assert run_pipeline(**urls).success
+    state, reason, _ = statuses(mart)[HLV]
+    assert state == "stale" and "no variable 'Kön'" in reason
+    assert (
+        mart_rows(mart, f"select count(*) from fct_indicator_value where source_ref = '{HLV}'")[0][0]
+        == hlv_rows
+    )
+    others = {ref: s for ref, (s, _, _) in statuses(mart).items() if ref not in UNVERIFIED | {HLV}}
+    assert set(others.values()) == {"fresh"}
+
+    sex.code = "Kön"  # the source is right again: the next plain run is fresh
+    assert run_pipeline(**urls).success
+    assert tuple(statuses(mart)[HLV][:2]) == ("fresh", None)
+
+
+def test_make_run_exits_3_naming_every_table_that_is_not_fresh(
+    urls: dict[str, str], kolada_server: KoladaServer, tmp_path: Path
+) -> None:
+    config = {
+        "resources": {
+            "kolada_api": {"config": {"years": 3, "last_year": 2026, "backoff_factor": 0.01}},
+            "pxweb": {"config": {"backoff_factor": 0.01}},
+        },
+        "ops": {"county_reports": {"config": {"counties": ["17"], "pdf": False}}},
+    }
+    (tmp_path / "run.json").write_text(json.dumps(config))
+    env = {
+        **os.environ,
+        "KOLADA_BASE_URL": urls["kolada_url"],
+        "SCB_BASE_URL": urls["scb_url"],
+        "FOHM_BASE_URL": urls["fohm_url"],
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "BARNHALSA_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
+    }
+    (tmp_path / "dagster_home").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.run", "refresh_mart", "-c", str(tmp_path / "run.json")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert (tmp_path / "warehouse" / "mart.duckdb").exists()
+    lines = [line for line in done.stderr.splitlines() if ": failed (no value in the mart)" in line]
+    assert len(lines) == len(UNVERIFIED)
+    for table in UNVERIFIED:
+        assert any(table in line for line in lines)
