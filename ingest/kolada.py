@@ -148,7 +148,6 @@ class KoladaClient:
         self.summary.rows_per_kpi = count_per_kpi(rows)
         return rows
 
-
     def unchanged_since(
         self, previous: CompleteBatch, kpi_ids: Sequence[str], years: Sequence[int]
     ) -> tuple[bool, str]:
@@ -274,8 +273,7 @@ def parse_municipality_groups(body: dict[str, Any], url: str) -> list[dict[str, 
         group_id, members = group.get("id"), group.get("members")
         if not group_id or not isinstance(members, list):
             raise SourceError(
-                f"{SOURCE}: GET {url} has a municipality group without id or members list:"
-                f" {str(group)[:200]}"
+                f"{SOURCE}: GET {url} has a municipality group without id or members list: {str(group)[:200]}"
             )
         for member in members:
             member_id = member.get("member_id", member.get("id"))

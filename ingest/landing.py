@@ -25,6 +25,7 @@ from typing import Any
 
 PARTIAL_SUFFIX = ".partial"
 FAILURE_FILE = "failure.json"
+REJECTED_FILE = "rejected.json"
 
 
 class LandingError(RuntimeError):
@@ -138,6 +139,22 @@ class CompleteBatch:
     def read_json(self, record: LandedBody) -> Any:
         return json.loads(self.read(record))
 
+    # -- quarantine: a batch whose load or blocking gate failed is kept, but never read again
+    def reject(self, reason: str) -> None:
+        """Mark the batch rejected (kept for inspection, with the reason); change checks and
+        loads then use the newest batch that was not rejected, so the next run fetches again."""
+        rejection = {"reason": reason, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        tmp = self.path / f"{REJECTED_FILE}.tmp"
+        tmp.write_text(json.dumps(rejection, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, self.path / REJECTED_FILE)
+
+    def rejection(self) -> dict[str, Any] | None:
+        """``{"reason", "at"}`` for a rejected batch, else None."""
+        try:
+            return json.loads((self.path / REJECTED_FILE).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+
 
 class Landing:
     """The raw landing area of one source."""
@@ -177,14 +194,21 @@ class Landing:
         batch_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         return Batch(self.source_dir, batch_id)
 
-    def complete_batches(self) -> list[CompleteBatch]:
+    def complete_batches(self, *, rejected: bool = False) -> list[CompleteBatch]:
+        """Finished batches, oldest first: the accepted ones (``rejected``: also the rejected)."""
         if not self.source_dir.exists():
             return []
-        return [
+        batches = [
             CompleteBatch(p)
             for p in sorted(self.source_dir.iterdir())
             if p.is_dir() and not p.name.endswith(PARTIAL_SUFFIX)
         ]
+        return batches if rejected else [b for b in batches if b.rejection() is None]
+
+    def newest_rejected(self) -> CompleteBatch | None:
+        """The newest batch when it was rejected (newer than every accepted one), else None."""
+        batches = self.complete_batches(rejected=True)
+        return batches[-1] if batches and batches[-1].rejection() is not None else None
 
     def latest_or_none(self) -> CompleteBatch | None:
         batches = self.complete_batches()

@@ -577,8 +577,10 @@ def validate(
                 out_of_range = True
         if ci_low is not None and ci_high is not None and ci_low > ci_high:
             row.bad("ci_low", f"CI low {ci_low:g} is above CI high {ci_high:g}")
-        elif value is not None and not out_of_range and (
-            (ci_low is not None and ci_low > value) or (ci_high is not None and ci_high < value)
+        elif (
+            value is not None
+            and not out_of_range
+            and ((ci_low is not None and ci_low > value) or (ci_high is not None and ci_high < value))
         ):
             row.bad("value", f"value {value:g} lies outside its CI [{ci_low}, {ci_high}]")
         if len(problems) > errors_before:

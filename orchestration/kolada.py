@@ -156,18 +156,25 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
                 metadata={"landing_batch": batch.path.as_posix(), "table": f"raw.{table}", "unchanged": True},
             )
         return
-    tables = kolada.parse_batch(batch)
-    values = tables["values"]
-    periods = sorted({v["period"] for v in values})
-    years = batch.info().get("years") or periods
-    if state.strict():
-        kolada.check_expected_kpis(values, kpi_ids, years, f"landing batch {batch.path}")
-    kolada.check_region_codes(values, tables["municipality"])
-    if not tables["municipality_groups"]:
+    try:
+        tables = kolada.parse_batch(batch)
+        values = tables["values"]
+        periods = sorted({v["period"] for v in values})
+        years = batch.info().get("years") or periods
+        if state.strict():
+            kolada.check_expected_kpis(values, kpi_ids, years, f"landing batch {batch.path}")
+        kolada.check_region_codes(values, tables["municipality"])
+        if not tables["municipality_groups"]:
+            raise kolada.SourceError(
+                f"{kolada.SOURCE}: landing batch {batch.path} has no /municipality_groups body"
+                " (fetched before groups were landed?); run the fetch again"
+            )
+    except kolada.SourceError as exc:
+        batch.reject(str(exc))
         raise kolada.SourceError(
-            f"{kolada.SOURCE}: landing batch {batch.path} has no /municipality_groups body"
-            " (fetched before groups were landed?); run the fetch again"
-        )
+            f"{exc} (landing batch {batch.path.name} rejected: the next run loads the last accepted"
+            " batch and fetches again)"
+        ) from exc
     statuses = kpi_statuses(kpi_ids, values, batch, failure, years)
     for status in problems(statuses):
         context.log.warning(status.line)

@@ -26,6 +26,7 @@ from ingest.pxweb_tables import (
 from orchestration.resources import PxWebResource, WarehouseResource
 from warehouse import state
 from warehouse.load import replace_raw_table
+from warehouse.source_status import fetched_at as _fetched_at
 from warehouse.source_status import load_key, table_status
 
 SOURCE_NAMES = {"scb": "SCB", "fohm": "Folkhälsomyndigheten (Folkhälsodata)"}
@@ -156,15 +157,23 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
     values, population, statuses = [], [], []
     for spec in TABLES:
         batch, rows, error = batches[spec.key], None, None
-        if batch is not None:
+        while batch is not None:
             try:
                 rows = (
                     indicator_rows(spec, batch) if spec.kind == "indicator" else population_rows(spec, batch)
                 )
-            except SourceError as exc:
+                break
+            except SourceError as exc:  # quarantine it; the next older accepted batch, if any
                 if state.strict() and spec.verified:
                     raise
-                error = str(exc)
+                error = f"{exc} (landing batch {batch.path.name} rejected)"
+                batch.reject(str(exc))
+                context.log.warning(error)
+                batch = landings[spec.key].latest_or_none()
+        failure = failures[spec.key]
+        if rows is not None and error is not None:  # an older batch maps: stale, not failed
+            failure, error = failure or {"reason": error, "since": _fetched_at(batches[spec.key])}, None
+            batches[spec.key] = batch
         empty = {}
         if rows is not None and spec.kind == "indicator":
             problems = batch.info().get("indicator_problems") or {}
@@ -177,7 +186,7 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
             table_key=spec.key,
             verified=spec.verified,
             batch=batch,
-            failure=failures[spec.key],
+            failure=failure,
             rows=rows,
             load_error=error,
             empty_indicators=empty,
@@ -192,6 +201,8 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
     n_values = replace_raw_table(warehouse.build_db, "pxweb_values", values)
     n_population = replace_raw_table(warehouse.build_db, "scb_population", population)
     replace_raw_table(warehouse.build_db, "pxweb_status", [s.as_row() for s in statuses])
+    # what was loaded: a rejected batch is replaced by the one actually read
+    loads = state.pxweb_loads({s.key: (s.kind, load_key(batches[s.key], failures[s.key])) for s in TABLES})
     state.record_loads(warehouse.build_db, loads)
     context.log.info(f"Loaded {n_values} indicator rows and {n_population} population rows")
     per_table = {s.table_key: s.rows for s in statuses}

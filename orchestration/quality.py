@@ -73,6 +73,24 @@ def check_result(outcome: Any) -> AssetCheckResult:
     )
 
 
+def quarantine(gate: Gate, outcome: Any, warehouse: WarehouseResource) -> list:
+    """Reject the landing batches behind a raw table that failed its blocking gate. For
+    raw.pxweb_values only the tables whose rows failed (``table_key`` of the sample rows)."""
+    from warehouse.quarantine import reject_loaded
+
+    table = gate.suite_name.removeprefix("raw.")
+    keys = None
+    if table == "pxweb_values":
+        keys = {
+            row.get("table_key")
+            for f in outcome.failures
+            for row in (f.sample or [])
+            if isinstance(row, dict) and row.get("table_key")
+        }
+    reason = f"blocking check {gate.name}: {outcome.describe()}"
+    return reject_loaded(warehouse.raw_dir, warehouse.build_db, table, reason, keys)
+
+
 def _failure_table(failures: list[Any]) -> str:
     lines = ["| severity | expectation | failing rows | observed |", "|---|---|---|---|"]
     for f in failures:
@@ -99,7 +117,17 @@ def gate_check(gate: Gate) -> Any:
             else context.log.info
         )
         log(outcome.describe())
-        return check_result(outcome)
+        result = check_result(outcome)
+        if outcome.errors and gate.blocking and gate.suite_name.startswith("raw."):
+            rejected = quarantine(gate, outcome, warehouse)
+            if rejected:
+                note = (
+                    f" Landing batch(es) {', '.join(p.parent.name + '/' + p.name for p in rejected)}"
+                    " rejected: the next run loads the last accepted batch and fetches again."
+                )
+                context.log.error(note.strip())
+                result = result._replace(description=(result.description or "") + note)
+        return result
 
     return _check
 

@@ -489,7 +489,7 @@ FAULTS = [
     ("coverage", set_cell(1, "share", 0.5), "coverage"),
     ("freshness", set_cell(1, "age_years", 5.0), "newest_period_fresh"),
 ]
-WARNINGS = {"type_accepted", "unit_known", "coverage", "newest_period_fresh"}
+WARNINGS = {"type_accepted", "unit_known", "coverage", "newest_period_fresh", "every_catalogue_kpi"}
 
 
 @pytest.mark.parametrize("key", list(SUITES))

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from ingest.catalog import load_pxweb_tables
-from tests.kolada_server import KoladaServer
+from ingest.landing import Landing
+from tests.kolada_server import KoladaData, KoladaServer
 from tests.pipeline import run_pipeline
 from tests.pxweb_fixtures import HLV
 from tests.test_pipeline import mart_rows
@@ -110,7 +111,55 @@ def test_make_run_exits_3_naming_every_table_that_is_not_fresh(
     )  # fmt: skip
     assert done.returncode == 3, done.stderr[-3000:]
     assert (tmp_path / "warehouse" / "mart.duckdb").exists()
-    lines = [line for line in done.stderr.splitlines() if ": failed (no value in the mart)" in line]
+    summary = [line for line in done.stderr.splitlines() if line.startswith("  fohm: ")]
+    lines = [line for line in summary if ": failed (no value in the mart)" in line]
     assert len(lines) == len(UNVERIFIED)
     for table in UNVERIFIED:
         assert any(table in line for line in lines)
+
+
+def test_a_rejected_batch_costs_one_failed_run_not_an_operator(
+    urls: dict[str, str], kolada_data: KoladaData, warehouse_dir: Path
+) -> None:
+    assert run_pipeline(**urls).success
+    mart = warehouse_dir / "mart.duckdb"
+    published = mart.read_bytes()
+    correct = {key: json.loads(json.dumps(obj)) for key, obj in kolada_data.objects.items()}
+    for (kpi, municipality, year), obj in correct.items():  # Kolada renames the value field
+        drifted = [{("varde" if k == "value" else k): v for k, v in e.items()} for e in obj["values"]]
+        kolada_data.add(kpi, municipality, year, drifted)
+    drifted_run = run_pipeline(**urls)
+    assert not drifted_run.success
+    assert mart.read_bytes() == published  # nothing published
+    landing = Landing(warehouse_dir / "raw", "kolada")
+    rejected = [b for b in landing.complete_batches(rejected=True) if b.rejection()]
+    assert len(rejected) == 1 and "value" in rejected[0].rejection()["reason"]
+    assert landing.latest_or_none().path != rejected[0].path  # change checks start from the good one
+
+    for (kpi, municipality, year), obj in correct.items():  # the source answers correctly again
+        kolada_data.add(kpi, municipality, year, obj["values"])
+    assert run_pipeline(**urls).success  # a plain run, no BARNHALSA_FORCE, nothing deleted
+    assert mart.read_bytes() != published
+    kolada = mart_rows(mart, "select distinct status from meta_source_status where source = 'kolada'")
+    assert kolada == [("fresh",)]
+    assert rejected[0].path.exists()  # kept for inspection
+
+
+def test_a_kpi_kolada_does_not_know_is_failed_and_the_others_load(
+    urls: dict[str, str], kolada_data: KoladaData, warehouse_dir: Path
+) -> None:
+    gone = "N15428"  # retired at Kolada: no metadata, no values
+    del kolada_data.kpis[gone]
+    for key in [k for k in kolada_data.objects if k[0] == gone]:
+        del kolada_data.objects[key]
+    assert run_pipeline(**urls).success
+    mart = warehouse_dir / "mart.duckdb"
+    kpis = {
+        ref: (state, reason)
+        for ref, state, reason, _ in mart_rows(mart, STATUS_SQL)
+        if ref.startswith(("N", "U"))
+    }
+    assert kpis[gone][0] == "failed" and "no value" in kpis[gone][1]
+    assert {state for ref, (state, _) in kpis.items() if ref != gone} == {"fresh"}
+    assert mart_rows(mart, f"select count(*) from fct_indicator_value where source_ref = '{gone}'") == [(0,)]
+    assert mart_rows(mart, "select count(*) from fct_indicator_value where source = 'kolada'")[0][0] > 0

@@ -65,9 +65,9 @@ def table_status(
     """The status of one table or KPI group from its newest good batch, its failure note and
     what loading that batch gave (``rows`` None when it could not be loaded)."""
     empty = empty_indicators or {}
-    fetched = _fetched_at(batch)
+    fetched = fetched_at(batch)
     if batch is None:
-        status, reason = FAILED, (failure or {}).get("reason") or "never fetched"
+        status, reason = FAILED, load_error or (failure or {}).get("reason") or "never fetched"
     elif load_error is not None:
         status, reason = FAILED, load_error
     elif expected_indicators and len(empty) >= expected_indicators:
@@ -123,7 +123,7 @@ def read_problems(mart_db: Path) -> list[str]:
     return lines
 
 
-def _fetched_at(batch: Any) -> str | None:
+def fetched_at(batch: Any) -> str | None:
     """When a landing batch was fetched: its first body's fetch time."""
     if batch is None:
         return None
