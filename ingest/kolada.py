@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -81,22 +82,30 @@ class KoladaClient:
     ) -> Iterator[tuple[dict[str, Any], LandedBody | None]]:
         """GET ``path`` (plus ``query``, e.g. ``&from_date=…``) and every page through ``next_url``."""
         url: str | None = f"{urljoin(self.base_url, path)}?per_page={self.per_page}{query}"
+        seen: set[str] = set()
         while url:
             body, record = self.http.get_json(url, kind=kind)
             check_envelope(body, url)
+            seen.add(url)
             self.summary.pages += 1
             self.summary.urls.append(url)
             yield body, record
-            next_url = body.get("next_url")
+            # v3 names the link next_url; a page that names it next_page (v2) is followed too,
+            # so no page is silently left out
+            next_url = body.get("next_url") or body.get("next_page")
             if not body["values"] or not next_url:
                 break
             url = urljoin(url, next_url)
+            if url in seen:
+                raise SourceError(
+                    f"{SOURCE}: GET {record.url if record else url}: next_url {url} was read before"
+                )
 
     def municipalities(self) -> list[dict[str, Any]]:
         """All municipalities, regions and Riket (``/municipality``)."""
         rows: list[dict[str, Any]] = []
-        for body, _ in self.pages("municipality", KIND_MUNICIPALITY):
-            rows.extend(parse_municipalities(body))
+        for body, record in self.pages("municipality", KIND_MUNICIPALITY):
+            rows.extend(parse_municipalities(body, record.url if record else self.base_url))
         return rows
 
     def municipality_groups(self) -> list[dict[str, Any]]:
@@ -115,8 +124,8 @@ class KoladaClient:
         """KPI metadata (``/kpi/{id,...}``), batched 25 ids per request."""
         rows: list[dict[str, Any]] = []
         for segment in batches(kpi_ids):
-            for body, _ in self.pages(f"kpi/{','.join(segment)}", KIND_KPI):
-                rows.extend(parse_kpis(body))
+            for body, record in self.pages(f"kpi/{','.join(segment)}", KIND_KPI):
+                rows.extend(parse_kpis(body, record.url if record else self.base_url))
         # A KPI Kolada does not know is named by the load step (warehouse.source_status), not
         # raised here: one retired KPI must not stop the others.
         self.summary.kpis_without_metadata = sorted(set(kpi_ids) - {r["kpi_id"] for r in rows})
@@ -194,10 +203,10 @@ class KoladaClient:
 
 def _parse_metadata(kind: str, body: dict[str, Any], url: str) -> list[dict[str, Any]]:
     if kind == KIND_MUNICIPALITY:
-        return parse_municipalities(body)
+        return parse_municipalities(body, url)
     if kind == KIND_MUNICIPALITY_GROUPS:
         return parse_municipality_groups(body, url)
-    return parse_kpis(body)
+    return parse_kpis(body, url)
 
 
 def _canonical(rows: Iterable[dict[str, Any]]) -> list[str]:
@@ -211,9 +220,13 @@ def minimum_requests(n_kpis: int, n_years: int, n_objects: int) -> int:
 
 
 def check_envelope(body: Any, url: str) -> None:
+    """A page is an object with a ``values`` list; a ``next_url`` (or v2's ``next_page``) is text."""
     if not isinstance(body, dict) or not isinstance(body.get("values"), list):
-        shape = type(body).__name__ if not isinstance(body, dict) else sorted(body)[:8]
+        shape = type(body).__name__ if not isinstance(body, dict) else sorted(map(str, body))[:8]
         raise SourceError(f"{SOURCE}: GET {url} returned no 'values' list (got {shape})")
+    for key in ("next_url", "next_page"):
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise SourceError(f"{SOURCE}: GET {url} has a {key} that is no URL: {_short(body[key])}")
 
 
 def count_per_kpi(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -252,86 +265,177 @@ def check_region_codes(values: Iterable[dict[str, Any]], municipalities: Iterabl
         )
 
 
-def _is_deleted(item: dict[str, Any]) -> bool:
-    return bool(item.get("isdeleted") or item.get("is_deleted"))
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def parse_municipalities(body: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {"municipality_id": str(m["id"]), "title": m["title"], "type": m.get("type")}
-        for m in body["values"]
-        if not _is_deleted(m)
-    ]
+def _items(body: Any, url: str, what: str) -> Iterator[dict[str, Any]]:
+    """The page's ``values`` that are not deleted; an item that is no object is an error."""
+    check_envelope(body, url)
+    for item in body["values"]:
+        if not isinstance(item, dict):
+            raise SourceError(f"{SOURCE}: GET {url} has a {what} that is no object: {_short(item)}")
+        if not _is_deleted(item, url, what):
+            yield item
+
+
+def _is_deleted(item: dict[str, Any], url: str, what: str) -> bool:
+    """v3's ``isdeleted`` (either spelling): true, false (or 1, 0) or left out; anything else is
+    an error, since a garbled flag could drop or keep a row by accident."""
+    for key in ("isdeleted", "is_deleted"):
+        flag = item.get(key)
+        if flag not in (None, True, False):  # 1 == True and 0 == False
+            raise SourceError(f"{SOURCE}: GET {url} has a {what} with {key} = {_short(flag)}: {_short(item)}")
+        if flag:
+            return True
+    return False
+
+
+def _code(item: dict[str, Any], key: str, url: str, what: str) -> str:
+    """An id (KPI, region, group): non-empty text as Kolada writes it (no int: '0180' is not 180)."""
+    value = item.get(key)
+    if not isinstance(value, str) or not value.strip() or value != value.strip():
+        raise SourceError(f"{SOURCE}: GET {url} has a {what} whose {key} is {_short(value)}: {_short(item)}")
+    return value
+
+
+def _text(item: dict[str, Any], key: str, url: str, what: str) -> str | None:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise SourceError(f"{SOURCE}: GET {url} has a {what} whose {key} is no text: {_short(item)}")
+    return value
+
+
+def parse_municipalities(body: dict[str, Any], url: str = "(not landed)") -> list[dict[str, Any]]:
+    rows = []
+    for m in _items(body, url, "region"):
+        title = _text(m, "title", url, "region")
+        if not title:
+            raise SourceError(f"{SOURCE}: GET {url} has a region without a title: {_short(m)}")
+        rows.append(
+            {
+                "municipality_id": _code(m, "id", url, "region"),
+                "title": title,
+                "type": _text(m, "type", url, "region"),
+            }
+        )
+    return rows
 
 
 def parse_municipality_groups(body: dict[str, Any], url: str) -> list[dict[str, Any]]:
     """One row per (group, member); a group without members or ids is an error naming the URL."""
     rows: list[dict[str, Any]] = []
-    for group in body["values"]:
-        if _is_deleted(group):
-            continue
+    for group in _items(body, url, "municipality group"):
         group_id, members = group.get("id"), group.get("members")
         if not group_id or not isinstance(members, list):
             raise SourceError(
                 f"{SOURCE}: GET {url} has a municipality group without id or members list: {str(group)[:200]}"
             )
+        group_id = _code(group, "id", url, "municipality group")
+        group_title = _text(group, "title", url, "municipality group")
         for member in members:
-            member_id = member.get("member_id", member.get("id"))
-            if member_id is None:
+            if not isinstance(member, dict):
+                raise SourceError(
+                    f"{SOURCE}: GET {url}: group {group_id} has a member that is no object: {_short(member)}"
+                )
+            key = "member_id" if "member_id" in member else "id"
+            if member.get(key) is None:
                 raise SourceError(f"{SOURCE}: GET {url}: group {group_id} has a member without id: {member}")
+            title_key = "member_title" if "member_title" in member else "title"
             rows.append(
                 {
-                    "group_id": str(group_id),
-                    "group_title": group.get("title"),
-                    "member_id": str(member_id),
-                    "member_title": member.get("member_title", member.get("title")),
+                    "group_id": group_id,
+                    "group_title": group_title,
+                    "member_id": _code(member, key, url, f"member of group {group_id}"),
+                    "member_title": _text(member, title_key, url, f"member of group {group_id}"),
                 }
             )
     return rows
 
 
-def parse_kpis(body: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "kpi_id": k["id"],
-            "title": k.get("title"),
-            "description": k.get("description"),
-            "is_divided_by_gender": bool(k.get("is_divided_by_gender")),
-            "municipality_type": k.get("municipality_type"),
-            "operating_area": k.get("operating_area"),
-            "publ_period": None if k.get("publ_period") is None else str(k["publ_period"]),
-        }
-        for k in body["values"]
-    ]
+def parse_kpis(body: dict[str, Any], url: str = "(not landed)") -> list[dict[str, Any]]:
+    rows = []
+    for k in _items(body, url, "KPI"):
+        divided, period = k.get("is_divided_by_gender"), k.get("publ_period")
+        if divided not in (None, True, False):  # v3 a boolean, v2 0 or 1
+            raise SourceError(
+                f"{SOURCE}: GET {url} has a KPI whose is_divided_by_gender is {_short(divided)}"
+            )
+        if period is not None and (isinstance(period, bool) or not isinstance(period, str | int)):
+            raise SourceError(f"{SOURCE}: GET {url} has a KPI whose publ_period is {_short(period)}")
+        rows.append(
+            {
+                "kpi_id": _code(k, "id", url, "KPI"),
+                "title": _text(k, "title", url, "KPI"),
+                "description": _text(k, "description", url, "KPI"),
+                "is_divided_by_gender": bool(divided),
+                "municipality_type": _text(k, "municipality_type", url, "KPI"),
+                "operating_area": _text(k, "operating_area", url, "KPI"),
+                "publ_period": None if period is None else str(period),
+            }
+        )
+    return rows
+
+
+def _period(obj: dict[str, Any], url: str) -> int:
+    """A data object's year: an int (or its digits as text) of four digits."""
+    period = obj.get("period")
+    if isinstance(period, str) and re.fullmatch(r"\d{4}", period, re.ASCII):
+        return int(period)
+    if isinstance(period, int) and not isinstance(period, bool) and 1000 <= period <= 9999:
+        return period
+    raise SourceError(
+        f"{SOURCE}: GET {url} has a data object whose period is {_short(period)}: {_short(obj)}"
+    )
 
 
 def parse_values(body: dict[str, Any], record: LandedBody | None) -> list[dict[str, Any]]:
-    """One row per (kpi, municipality, period, gender); deleted rows are dropped."""
+    """One row per (kpi, municipality, period, gender); deleted rows are dropped.
+
+    Whatever does not fit the raw table is an error naming the request: ids that are not text,
+    a period that is no year, a value that is no finite number, a status that is no text, a
+    count that is no count, or a (kpi, municipality, period, gender) given twice.
+    """
     url = record.url if record else "(not landed)"
     fetched_at = record.fetched_at if record else datetime.now(UTC).isoformat()
     sha = record.sha256 if record else None
     rows: list[dict[str, Any]] = []
-    for obj in body["values"]:
-        if _is_deleted(obj):
-            continue
-        try:
-            kpi, municipality, period = obj["kpi"], str(obj["municipality"]), int(obj["period"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SourceError(f"{SOURCE}: GET {url} has a data object without {exc}: {obj}") from exc
-        for entry in obj.get("values") or []:
-            if _is_deleted(entry):
+    seen: set[tuple[str, str, int, str]] = set()
+    for obj in _items(body, url, "data object"):
+        kpi = _code(obj, "kpi", url, "data object")
+        municipality = _code(obj, "municipality", url, "data object")
+        period = _period(obj, url)
+        entries = obj.get("values")
+        if entries is None:
+            entries = []
+        if not isinstance(entries, list):
+            raise SourceError(f"{SOURCE}: GET {url}: {kpi}/{municipality}/{period} has no values list")
+        for entry in entries:
+            if not isinstance(entry, dict):
+                raise SourceError(
+                    f"{SOURCE}: GET {url}: {kpi}/{municipality}/{period} has a value that is no object"
+                )
+            if _is_deleted(entry, url, f"value of {kpi}/{municipality}/{period}"):
                 continue
             gender, value = entry.get("gender"), entry.get("value")
+            status, count = entry.get("status"), entry.get("count")
+            where = f"{SOURCE}: GET {url}: {kpi}/{municipality}/{period}"
             if gender not in GENDERS:
-                raise SourceError(
-                    f"{SOURCE}: GET {url}: {kpi}/{municipality}/{period} has gender {gender!r},"
-                    f" expected one of {', '.join(GENDERS)}"
-                )
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-                raise SourceError(
-                    f"{SOURCE}: GET {url}: {kpi}/{municipality}/{period}/{gender} has a"
-                    f" non-numeric value {value!r}"
-                )
+                raise SourceError(f"{where} has gender {gender!r}, expected one of {', '.join(GENDERS)}")
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+            ):
+                raise SourceError(f"{where}/{gender} has a non-numeric value {_short(value)}")
+            if status is not None and not isinstance(status, str):
+                raise SourceError(f"{where}/{gender} has a status that is no text: {_short(status)}")
+            if count is not None and (
+                isinstance(count, bool) or not isinstance(count, int) or not 0 <= count < 2**31
+            ):
+                raise SourceError(f"{where}/{gender} has a count that is no count: {_short(count)}")
+            if (kpi, municipality, period, gender) in seen:
+                raise SourceError(f"{where}/{gender} is given twice")
+            seen.add((kpi, municipality, period, gender))
             rows.append(
                 {
                     "kpi_id": kpi,
@@ -339,8 +443,8 @@ def parse_values(body: dict[str, Any], record: LandedBody | None) -> list[dict[s
                     "period": period,
                     "gender": gender,
                     "value": None if value is None else float(value),
-                    "status": entry.get("status") or None,
-                    "count": entry.get("count"),
+                    "status": status or None,
+                    "count": count,
                     "request_url": url,
                     "fetched_at": fetched_at,
                     "body_sha256": sha,
@@ -361,11 +465,11 @@ def parse_batch(batch: CompleteBatch) -> dict[str, list[dict[str, Any]]]:
         body = batch.read_json(record)
         check_envelope(body, record.url)
         if record.kind == KIND_MUNICIPALITY:
-            tables["municipality"].extend(parse_municipalities(body))
+            tables["municipality"].extend(parse_municipalities(body, record.url))
         elif record.kind == KIND_MUNICIPALITY_GROUPS:
             tables["municipality_groups"].extend(parse_municipality_groups(body, record.url))
         elif record.kind == KIND_KPI:
-            tables["kpi"].extend(parse_kpis(body))
+            tables["kpi"].extend(parse_kpis(body, record.url))
         elif record.kind == KIND_DATA:
             tables["values"].extend(parse_values(body, record))
         else:

@@ -45,6 +45,7 @@ RESPONDENT_ID = re.compile(
     r"^(id|resp(ondent)?[ _-]?(id|nr)?|elev[ _-]?(id|nr)|person(nummer|nr)?|pnr|l(ö|o)pn(umme)?r|svarsid)$"
 )
 CELL_KEY = ("indicator_id", "region_code", "period_start", "period_end", "sex", "age_group")
+NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 PERIOD = re.compile(r"^(?:(?:ht|vt)\s*)?(\d{4})(?:\s*[-/–]\s*(\d{2}|\d{4}))?$", re.IGNORECASE)
 
 
@@ -379,11 +380,37 @@ def read_rows(spec: SurveySpec) -> tuple[list[str], list[tuple[int, dict[str, st
     else:
         header, rows = _read_csv(spec, data)
     records = [
-        (row_no, {name: cell for name, cell in zip(header, cells, strict=False) if name})
-        for row_no, cells in rows
-        if any(c.strip() for c in cells)
+        (row_no, _record(spec, header, cells)) for row_no, cells in rows if any(c.strip() for c in cells)
     ]
     return header, records, data
+
+
+class _Misaligned(dict):
+    """The cells of a row that does not line up with the header; ``validate`` reports ``reason``."""
+
+    def __init__(self, cells: dict[str, str], reason: str) -> None:
+        super().__init__(cells)
+        self.reason = reason
+
+
+def _record(spec: SurveySpec, header: list[str], cells: list[str]) -> dict[str, str]:
+    """A row's cells by header name. A CSV row must have as many cells as the header, and no row
+    a filled cell beyond it: a separator too many or too few (a decimal comma in a
+    comma-separated file, a cell cut in two) shifts every later cell of the row into the wrong
+    column, which would load a wrong figure without a word."""
+    record = {name: cell for name, cell in zip(header, cells, strict=False) if name}
+    if spec.file.suffix.lower() != ".xlsx":
+        if len(cells) != len(header):
+            return _Misaligned(
+                record,
+                f"the row has {len(cells)} cells, the header {len(header)}: a separator or a quote"
+                " out of place (a decimal comma in a comma-separated file?)",
+            )
+        return record
+    named = max((i + 1 for i, name in enumerate(header) if name), default=0)  # a sheet's rows are padded
+    if any(c.strip() for c in cells[named:]):
+        return _Misaligned(record, "the row has filled cells right of the header's last column")
+    return record
 
 
 def _read_csv(spec: SurveySpec, data: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -418,7 +445,10 @@ def _read_csv(spec: SurveySpec, data: bytes) -> tuple[list[str], list[tuple[int,
     first = text.split("\n", 1)[0]
     separator = spec.separator or max((";", ",", "\t"), key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-    rows = list(reader)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # e.g. a quote left open: the rest of the file is one huge cell
+        raise SurveyError([Problem(where, reader.line_num, None, f"not a readable CSV file: {exc}")]) from exc
     if not rows:
         raise SurveyError([Problem(where, None, None, "the file is empty")])
     return [h.strip() for h in rows[0]], [(i, r) for i, r in enumerate(rows[1:], start=2)]
@@ -436,9 +466,15 @@ def _read_xlsx(spec: SurveySpec, data: bytes) -> tuple[list[str], list[tuple[int
         raise SurveyError(
             [Problem(where, None, None, f"no sheet {spec.sheet!r}; sheets: {', '.join(book.sheetnames)}")]
         )
-    sheet = book[spec.sheet] if spec.sheet else book.worksheets[0]
-    rows = [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
+    if not spec.sheet and not book.worksheets:
+        raise SurveyError([Problem(where, None, None, "the workbook has no worksheet")])
+    try:  # read-only workbooks read a sheet as it is iterated: a damaged sheet fails here
+        sheet = book[spec.sheet] if spec.sheet else book.worksheets[0]
+        rows = [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+    except Exception as exc:  # noqa: BLE001 - zipfile, XML and openpyxl errors alike
+        raise SurveyError([Problem(where, None, None, f"not a readable XLSX sheet: {exc}")]) from exc
+    finally:
+        book.close()
     if not rows:
         raise SurveyError([Problem(where, None, None, "the sheet is empty")])
     return [h.strip() for h in rows[0]], [(i, r) for i, r in enumerate(rows[1:], start=2)]
@@ -478,6 +514,8 @@ def _number(text: str, decimal: str, *, is_xlsx: bool) -> float | None:
     value = text.strip().replace("\u00a0", "").replace(" ", "")
     if value == "":
         return None
+    if not NUMBER_TEXT.fullmatch(value):  # float() would also take '1_000' and other scripts' digits
+        raise ValueError(text)
     if "," in value:
         if decimal != "," or "." in value:
             raise ValueError(text)
@@ -540,6 +578,9 @@ def validate(
     out: list[dict[str, Any]] = []
     seen: dict[tuple, int] = {}
     for row_no, cells in rows:
+        if isinstance(cells, _Misaligned):
+            problems.append(Problem(where, row_no, None, cells.reason))
+            continue
         row = _Row(spec, row_no, cells, problems)
         errors_before = len(problems)
         region_text = row.text("region")
