@@ -13,6 +13,7 @@ only checks that a spec's thresholds are not below the defaults and passes them 
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import math
@@ -46,6 +47,14 @@ RESPONDENT_ID = re.compile(
 )
 CELL_KEY = ("indicator_id", "region_code", "period_start", "period_end", "sex", "age_group")
 NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+# every key a spec may hold, per level; any other key is an error (a misspelt one is never ignored)
+SPEC_KEYS = (
+    "survey", "title", "file", "sheet", "encoding", "separator", "decimal",
+    "columns", "codes", "indicators", "suppression",
+)  # fmt: skip
+CODES_KEYS = ("sex", "age")
+INDICATOR_KEYS = ("id", "question", "title", "protective_factor", "unit", "higher_is_better")
+SUPPRESSION_KEYS = ("min_respondents", "min_response_rate", "low_precision_below")
 PERIOD = re.compile(r"^(?:(?:ht|vt)\s*)?(\d{4})(?:\s*[-/–]\s*(\d{2}|\d{4}))?$", re.IGNORECASE)
 
 
@@ -250,11 +259,14 @@ def load_spec(path: Path, catalogue_ids: Iterable[str] = ()) -> SurveySpec:
         problems.append(Problem(where, None, column, reason))
 
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SpecLoader)  # noqa: S506 - a SafeLoader
+    except _DuplicateKey as exc:
+        raise SurveyError([Problem(where, exc.line, None, str(exc))]) from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise SurveyError([Problem(where, None, None, f"not a readable YAML spec: {exc}")]) from exc
     if not isinstance(raw, dict):
         raise SurveyError([Problem(where, None, None, "a spec is a YAML mapping (see README)")])
+    _unknown_keys(raw, SPEC_KEYS, None, "", problem)
     name = str(raw.get("survey") or "")
     if not re.fullmatch(r"[a-z0-9_]+", name):
         problem("survey", f"survey name {name!r} must be lowercase letters, digits and _")
@@ -263,23 +275,20 @@ def load_spec(path: Path, catalogue_ids: Iterable[str] = ()) -> SurveySpec:
         problem("file", f"result file {raw.get('file')!r} is not beside the spec")
     elif file.suffix.lower() not in (".csv", ".txt", ".xlsx"):
         problem("file", f"{file.name}: only .csv (or .txt) and .xlsx files are read")
-    columns = raw.get("columns") or {}
+    columns = _mapping(raw, "columns", problem)
     for role in ROLES_REQUIRED:
         if not columns.get(role):
             problem("columns", f"columns.{role} is required (the header of the file's {role} column)")
-    for role in columns:
-        if role not in ROLES_REQUIRED + ROLES_OPTIONAL:
-            problem(
-                "columns", f"unknown role columns.{role}; use {', '.join(ROLES_REQUIRED + ROLES_OPTIONAL)}"
-            )
-    codes = raw.get("codes") or {}
-    sex_codes = {str(k): str(v) for k, v in (codes.get("sex") or {}).items()}
+    _unknown_keys(columns, ROLES_REQUIRED + ROLES_OPTIONAL, "columns", "", problem, noun="role")
+    codes = _mapping(raw, "codes", problem)
+    _unknown_keys(codes, CODES_KEYS, "codes", "", problem)
+    sex_codes = {str(k): str(v) for k, v in _mapping(codes, "sex", problem, "codes").items()}
     if not sex_codes:
         problem("codes", "codes.sex maps the file's sex codes to total, female, male")
     for code, sex in sex_codes.items():
         if sex not in SEXES:
             problem("codes", f"codes.sex: {code!r} -> {sex!r}; the mart's sexes are total, female, male")
-    age_codes = {str(k): str(v) for k, v in (codes.get("age") or {}).items()}
+    age_codes = {str(k): str(v) for k, v in _mapping(codes, "age", problem, "codes").items()}
     encoding = str(raw.get("encoding") or "utf-8").lower()
     if encoding not in ENCODINGS:
         problem("encoding", f"encoding {encoding!r}: use utf-8 or windows-1252")
@@ -290,7 +299,7 @@ def load_spec(path: Path, catalogue_ids: Iterable[str] = ()) -> SurveySpec:
     if separator is not None and str(separator) not in (";", ",", "\t"):
         problem("separator", f"separator {separator!r}: use ';', ',' or a tab")
     indicators = _indicators(raw.get("indicators"), set(catalogue_ids), problem)
-    thresholds = _thresholds(raw.get("suppression") or {}, problem)
+    thresholds = _thresholds(_mapping(raw, "suppression", problem), problem)
     if problems:
         raise SurveyError(problems)
     return SurveySpec(
@@ -310,6 +319,59 @@ def load_spec(path: Path, catalogue_ids: Iterable[str] = ()) -> SurveySpec:
     )
 
 
+class _SpecLoader(yaml.SafeLoader):
+    """YAML's safe loader that refuses a key given twice in one mapping (the later would win)."""
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, first: int, line: int) -> None:
+        super().__init__(f"key {key!r} is given twice (first on line {first}); the first would be ignored")
+        self.line = line
+
+
+def _construct_mapping(loader: _SpecLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if isinstance(key, str | int | float | bool):
+            if key in seen:
+                raise _DuplicateKey(key, seen[key], line)
+            seen[key] = line
+    return loader.construct_mapping(node, deep=True)
+
+
+_SpecLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _unknown_keys(
+    mapping: dict[Any, Any], known: Sequence[str], column: str | None, label: str, problem, noun: str = "key"
+) -> None:
+    """A problem for every key of ``mapping`` not in ``known``, naming the nearest known key."""
+    for key in mapping:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+        else:
+            nearest = max(known, key=lambda k: difflib.SequenceMatcher(None, str(key), k).ratio())
+            hint = f"the nearest known {noun} is {nearest!r} (known: {', '.join(known)})"
+        problem(column, f"{label}unknown {noun} {str(key)!r}; {hint}")
+
+
+def _mapping(parent: dict[str, Any], key: str, problem, column: str | None = None) -> dict[Any, Any]:
+    """``parent[key]`` when it is a mapping (or left out: empty); otherwise a problem and empty."""
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        name = f"{column}.{key}" if column else key
+        problem(column or key, f"{name} must be a mapping (key: value lines), not {type(value).__name__}")
+        return {}
+    return value
+
+
 def _indicators(entries: Any, catalogue_ids: set[str], problem) -> dict[str, SurveyIndicator]:
     if not isinstance(entries, list) or not entries:
         problem("indicators", "indicators: a list of {id, question, title, protective_factor, unit, ...}")
@@ -321,6 +383,7 @@ def _indicators(entries: Any, catalogue_ids: set[str], problem) -> dict[str, Sur
         if not isinstance(entry, dict):
             problem("indicators", f"{label} is not a mapping")
             continue
+        _unknown_keys(entry, INDICATOR_KEYS, "indicators", f"{label}: ", problem)
         missing = [k for k in ("id", "question", "title", "protective_factor", "unit") if not entry.get(k)]
         if missing:
             problem("indicators", f"{label} lacks {', '.join(missing)}")
@@ -353,6 +416,7 @@ def _indicators(entries: Any, catalogue_ids: set[str], problem) -> dict[str, Sur
 
 def _thresholds(raw: dict[str, Any], problem) -> dict[str, Any]:
     """Per-survey thresholds: stricter than the defaults is fine, looser is not."""
+    _unknown_keys(raw, SUPPRESSION_KEYS, "suppression", "", problem)
     values = {
         "min_respondents": raw.get("min_respondents", MIN_RESPONDENTS),
         "min_response_rate": raw.get("min_response_rate", MIN_RESPONSE_RATE),
@@ -571,6 +635,16 @@ def validate(
     missing = [c for c in missing if c not in header]
     for column in missing:
         problems.append(Problem(where, 1, column, f"missing column (the header has {', '.join(header)})"))
+    if not rows:
+        problems.append(
+            Problem(
+                where,
+                None,
+                None,
+                "no data rows: the file has its header only (a result file holds at least one row"
+                " of results)",
+            )
+        )
     if problems:
         raise SurveyError(problems)
 

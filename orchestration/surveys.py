@@ -174,8 +174,10 @@ def survey_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     asset=AssetKey(["mart", "fct_indicator_value"]),
     blocking=True,
     description=(
-        "No survey value is shown on fewer than 10 respondents or beside a suppressed cell of the"
-        " other sex; metadata counts suppressed and low-precision rows per survey."
+        "No survey value is shown on fewer than 10 respondents, and no suppressed value follows"
+        " from the shown values and their n (a margin, the sexes of an age group or the age groups"
+        " of a sex, with a single hidden cell); metadata counts suppressed and low-precision rows"
+        " per survey."
     ),
 )
 def survey_privacy_rule(warehouse: WarehouseResource) -> AssetCheckResult:

@@ -1,12 +1,18 @@
-"""Regional survey files: reading, every validation error, suppression, the load and the sensor."""
+"""Regional survey files: reading, every validation error, strict specs, suppression, load and sensor."""
 
 from __future__ import annotations
 
+import math
+import os
+import random
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +20,8 @@ from hypothesis import strategies as st
 from ingest import surveys
 from ingest.surveys import RegionIndex, SurveyError
 from tests.kolada_server import SMALL_REGIONS
+from warehouse.load import replace_raw_table
+from warehouse.raw_tables import RAW_TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "surveys"
@@ -216,6 +224,91 @@ def test_spec_errors_name_the_spec(drop: Path, old: str, new: str, reason: str) 
     assert problem.file == SPEC and reason in problem.reason
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "column", "reason"),
+    [
+        ("suppression:", "supression:", None, "unknown key 'supression'; did you mean 'suppression'?"),
+        ("decimal:", "decimal_mark:", None, "unknown key 'decimal_mark'; did you mean 'decimal'?"),
+        (
+            "min_respondents: 10",
+            "min_respondent: 40",
+            "suppression",
+            "unknown key 'min_respondent'; did you mean 'min_respondents'?",
+        ),
+        ("  age: Årskurs", "  ages: Årskurs", "columns", "unknown role 'ages'; did you mean 'age'?"),
+        (
+            "  sex: {Flickor",
+            "  kön: {Flickor",
+            "codes",
+            "unknown key 'kön'; the nearest known key is 'sex' (known: sex, age)",
+        ),
+        (
+            "    higher_is_better: true",
+            "    higher_is_beter: true",
+            "indicators",
+            "indicators[1]: unknown key 'higher_is_beter'; did you mean 'higher_is_better'?",
+        ),
+        ("title: Exempel", "rubrik: Exempel", None, "unknown key 'rubrik'; the nearest known key is"),
+    ],
+)
+def test_an_unknown_spec_key_at_any_level_names_the_key_and_the_nearest_known_one(
+    drop: Path, old: str, new: str, column: str | None, reason: str
+) -> None:
+    edit_spec(drop, old, new)
+    problems = [p for p in problems_of(drop) if "unknown" in p.reason]
+    assert len(problems) == 1, problems
+    (problem,) = problems
+    assert (problem.file, problem.row, problem.column) == (SPEC, None, column)
+    assert reason in problem.reason
+
+
+def test_a_misspelt_stricter_threshold_is_never_left_at_the_default(drop: Path) -> None:
+    """A misspelt section: the owner meant 40 respondents; the spec loads only once it says so."""
+    edit_spec(drop, "suppression:", "supression:")
+    edit_spec(drop, "min_respondents: 10", "min_respondents: 40")
+    (problem,) = problems_of(drop)
+    assert str(problem) == f"{SPEC}: unknown key 'supression'; did you mean 'suppression'?"
+    edit_spec(drop, "supression:", "suppression:")
+    assert parse(drop).spec.min_respondents == 40
+
+
+def test_a_spec_key_given_twice_or_a_section_that_is_no_mapping_is_an_error(drop: Path) -> None:
+    spec = drop / SPEC
+    original = spec.read_text(encoding="utf-8")
+    line = next(i for i, text in enumerate(original.splitlines(), start=1) if text.startswith("decimal:"))
+    spec.write_text(original + 'decimal: "."\n', encoding="utf-8")
+    (problem,) = problems_of(drop)
+    assert (problem.file, problem.row) == (SPEC, len(original.splitlines()) + 1)
+    assert (
+        problem.reason == f"key 'decimal' is given twice (first on line {line}); the first would be ignored"
+    )
+
+    spec.write_text(original.replace("suppression:", "suppression: 40\nunused:", 1), encoding="utf-8")
+    reasons = [p.reason for p in problems_of(drop)]
+    assert "suppression must be a mapping (key: value lines), not int" in reasons
+
+
+@pytest.mark.parametrize("kind", ["header only", "header and blank lines", "xlsx header only"])
+def test_a_result_file_with_no_data_rows_is_an_error_naming_the_file(drop: Path, kind: str) -> None:
+    header = (drop / DATA).read_bytes().decode("utf-8").split("\r\n")[0]
+    name = DATA
+    if kind == "xlsx header only":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.active.append(header.split(";"))
+        name = "exempelenkaten.xlsx"
+        book.save(drop / name)
+        edit_spec(drop, f"file: {DATA}", f"file: {name}")
+    else:
+        (drop / DATA).write_text(
+            header + ("\r\n;;;\r\n\r\n" if "blank" in kind else "\r\n"), encoding="utf-8"
+        )
+    (problem,) = problems_of(drop)
+    assert (problem.file, problem.row, problem.column) == (name, None, None)
+    assert str(problem).startswith(f"{name}: no data rows: the file has its header only")
+
+
 def test_two_waves_of_one_survey_load_together_but_never_the_same_cell(drop: Path) -> None:
     wave = drop / "exempelenkaten_2022_23.csv"
     wave.write_bytes((drop / DATA).read_bytes().replace(b"2023/24", b"2022/23"))
@@ -253,65 +346,262 @@ def test_regions_by_code_or_name_and_gotland_counted_once() -> None:
 # --------------------------------------------------------------------------- the mart's suppression rule
 
 INT_SURVEY_VALUES = ROOT / "dbt_project" / "models" / "intermediate" / "int_survey_values.sql"
+STG_COLUMNS = RAW_TABLES["survey_values"]  # stg_survey__values selects these columns unchanged
+SEX_CELLS = ("female", "male", "total")
+GRADES = ("13", "14", "17")
 
 
-def suppress(rows: list[dict]) -> list[tuple]:
-    """Run the mart's own model SQL (int_survey_values) on rows, in DuckDB."""
-    sql = re.sub(r"\{\{\s*ref\('stg_survey__values'\)\s*\}\}", "stg", INT_SURVEY_VALUES.read_text())
+def model_sql(relation: str) -> str:
+    """The mart's own model, int_survey_values, reading ``relation`` in place of its one dbt ref."""
+    sql, refs = re.subn(r"\{\{\s*ref\('stg_survey__values'\)\s*\}\}", relation, INT_SURVEY_VALUES.read_text())
+    assert refs == 1 and "{{" not in sql and "{%" not in sql  # nothing else for dbt to fill in
+    return sql
+
+
+def suppress(rows: list[dict], violations: list | None = None) -> dict[tuple, tuple]:
+    """The model's SQL run on survey rows in DuckDB: (indicator, region, period, sex, age) ->
+    (value, n, status). With ``violations``, the mart's privacy check is run on the outcome too
+    and its findings appended."""
+    if not rows:
+        return {}
     con = duckdb.connect()
-    con.execute(
-        "create table stg (indicator_id varchar, region_code varchar, period_start int, period_end int,"
-        " sex varchar, age_group varchar, value double, ci_low double, ci_high double, n double,"
-        " n_asked double, min_respondents double, min_response_rate double, low_precision_below double,"
-        " source varchar, source_ref varchar, request_url varchar, fetched_at timestamptz,"
-        " body_sha256 varchar)"
-    )
+    con.execute(f"create table stg ({', '.join(f'{c} {t}' for c, t in STG_COLUMNS.items())})")
     con.executemany(
-        "insert into stg (indicator_id, region_code, period_start, period_end, sex, age_group, value, n,"
-        " n_asked, min_respondents, min_response_rate, low_precision_below)"
-        " values ('i', ?, 2024, 2024, ?, 'total', ?, ?, ?, 10, 50, 30)",
-        [(r["region"], r["sex"], r["value"], r["n"], r["n_asked"]) for r in rows],
+        f"insert into stg values ({', '.join('?' * len(STG_COLUMNS))})",
+        [[row.get(c) for c in STG_COLUMNS] for row in rows],
     )
-    return con.execute(f"select region_code, sex, value, n, status from ({sql})").fetchall()
+    con.execute(f"create table int_survey_values as {model_sql('stg')}")
+    result = con.execute(
+        "select indicator_id, region_code, period_start, sex, age_group, value, n, status"
+        " from int_survey_values"
+    ).fetchall()
+    if violations is not None:
+        from warehouse.privacy import MIN_RESPONDENTS, VIOLATIONS
+
+        con.execute("create schema mart")
+        con.execute("create view mart.fct_indicator_value as select * from main.int_survey_values")
+        violations += con.execute(VIOLATIONS, {"min_respondents": MIN_RESPONDENTS}).fetchall()
+    return {tuple(r[:5]): tuple(r[5:]) for r in result}
 
 
-group = st.fixed_dictionaries(
-    {
-        "female": st.integers(0, 60),
-        "male": st.integers(0, 60),
-        "asked_extra": st.one_of(st.none(), st.integers(0, 80)),
-        "share": st.floats(0, 100),
-    }
-)
+def random_block(rng: random.Random, b: int) -> tuple[list[dict], dict[tuple[str, str], int]]:
+    """Block ``b`` (one indicator, region and period) of a survey table: the rows a file gives,
+    and the n of every (sex, age) cell the block has in truth, given or not.
 
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(group, min_size=1, max_size=12))
-def test_no_value_on_too_few_and_none_derivable_from_total_and_other_sex(groups: list[dict]) -> None:
+    Small n around the thresholds (and 0), a few respondents who gave no sex, n asked now and then
+    (a low response rate suppresses a cell whatever its n, so a total can be hidden while its
+    parts are shown); sexes, the total over sexes and the total over grades given or not; cells
+    left out; values missing; a stricter survey threshold now and then.
+    """
+    grades = sorted(rng.sample(GRADES, rng.randint(1, 3)))
+    n: dict[tuple[str, str], int] = {}
+    for grade in grades:
+        for sex in ("female", "male"):
+            n[sex, grade] = rng.choice((0, rng.randint(1, 12), rng.randint(8, 40), rng.randint(30, 90)))
+        n["total", grade] = n["female", grade] + n["male", grade] + rng.choice((0, 0, 0, rng.randint(1, 4)))
+    for sex in SEX_CELLS:
+        n[sex, "total"] = sum(n[sex, grade] for grade in grades)
+    parts = rng.random() < 0.85
+    sexes = {"female", "male"} if parts else set()
+    if not parts or rng.random() < 0.85:
+        sexes.add("total")
+    age_totals = rng.random() < 0.6
+    threshold = rng.choice((10, 10, 10, 15))
     rows = []
-    for i, g in enumerate(groups):
-        region = f"{i:04d}"
-        total = g["female"] + g["male"]
-        for sex, n in (("total", total), ("female", g["female"]), ("male", g["male"])):
-            asked = None if g["asked_extra"] is None else n + g["asked_extra"] * n // 40
-            rows.append({"region": region, "sex": sex, "value": g["share"], "n": n, "n_asked": asked})
-    result = {(region, sex): (value, n, status) for region, sex, value, n, status in suppress(rows)}
-    asked_of = {(r["region"], r["sex"]): r["n_asked"] for r in rows}
-    for (region, sex), (value, n, status) in result.items():
-        asked = asked_of[(region, sex)]
-        if n < 10 or (asked and n / asked < 0.5):
-            assert value is None and status == "suppressed"
-        if status == "suppressed":
-            assert value is None
-        if value is not None and n < 30:
-            assert status == "low_precision"
-    for region in {r for r, _ in result}:
-        female, male = result[(region, "female")], result[(region, "male")]
-        total = result[(region, "total")]
-        # a sex is hidden only with its complement, and a hidden total hides both sexes
-        assert (female[2] == "suppressed") == (male[2] == "suppressed")
-        if total[2] == "suppressed":
-            assert female[0] is None and male[0] is None
+    for (sex, age), count in n.items():
+        if sex not in sexes or (age == "total" and not age_totals) or rng.random() < 0.08:
+            continue  # the file does not give this cell
+        asked = None if rng.random() < 0.5 else math.ceil(count * rng.choice((1.0, 1.3, 1.9, 2.5)))
+        value = None if count == 0 or rng.random() < 0.05 else round(rng.uniform(0, 100), 1)
+        rows.append(
+            {
+                "indicator_id": f"i{b % 2}",
+                "survey": "generated",
+                "source": "survey:generated",
+                "source_ref": "generated.csv",
+                "region_code": f"{b // 2 % 5:04d}",
+                "period_label": str(2000 + b // 10),
+                "period_start": 2000 + b // 10,
+                "period_end": 2000 + b // 10,
+                "sex": sex,
+                "age_group": age,
+                "value": value,
+                "n": float(count),
+                "n_asked": None if asked is None else float(asked),
+                "min_respondents": threshold,
+                "min_response_rate": 50.0,
+                "low_precision_below": 30.0,
+                "file_row": len(rows) + 2,
+                "request_url": f"file:///generated.csv#block={b}",
+            }
+        )
+    return rows, n
+
+
+def derivable(truth: dict[tuple[str, str], int], unknown: set[tuple[str, str]], secrets: set) -> set:
+    """The secret cells a reader can compute exactly. With y = n · value per cell, every margin
+    whose n add up is a linear equation (the parts sum to the total; the sexes of an age group do
+    not when some respondents gave no sex); a cell follows from the known cells iff its unit
+    vector lies in the row space of the equations restricted to the unknown cells."""
+    grades = sorted({age for _, age in truth} - {"total"})
+    equations = [
+        {("female", a): 1, ("male", a): 1, ("total", a): -1}
+        for a in [*grades, "total"]
+        if truth["female", a] + truth["male", a] == truth["total", a]
+    ]
+    equations += [{**{(s, g): 1 for g in grades}, (s, "total"): -1} for s in SEX_CELLS]
+    columns = sorted(unknown)
+    matrix = np.array([[eq.get(c, 0) for c in columns] for eq in equations], dtype=float)
+    rank = np.linalg.matrix_rank(matrix)
+    found = set()
+    for cell in secrets:
+        unit = np.zeros((1, len(columns)))
+        unit[0, columns.index(cell)] = 1
+        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
+            found.add(cell)
+    return found
+
+
+def check_suppression(blocks: list[tuple[list[dict], dict[tuple[str, str], int]]], result: dict) -> None:
+    """Everything the rule promises, block by block, on the model's output."""
+    for rows, truth in blocks:
+        if not rows:
+            continue
+        key = (rows[0]["indicator_id"], rows[0]["region_code"], rows[0]["period_start"])
+        given = {(r["sex"], r["age_group"]): r for r in rows}
+        out = {cell: result[(*key, *cell)] for cell in given}
+        too_few = {
+            cell
+            for cell, r in given.items()
+            if r["n"] < r["min_respondents"] or (r["n_asked"] and 100 * r["n"] / r["n_asked"] < 50)
+        }
+        hidden = {cell for cell, (_, _, status) in out.items() if status == "suppressed"}
+        assert too_few <= hidden, (key, too_few - hidden)
+        if not too_few:
+            assert not hidden, (key, hidden)  # nothing is hidden without a small cell to protect
+        for cell, (value, n, status) in out.items():
+            if status == "suppressed":
+                assert value is None
+            else:
+                assert value == given[cell]["value"] and n == given[cell]["n"]
+                assert status == ("missing" if value is None else "low_precision" if n < 30 else "ok")
+        # the rule's margins: the sexes of each age group, and, where the file gives a total over
+        # ages, the age groups of each sex; none with a shown cell has exactly one hidden cell
+        secrets = {cell for cell in hidden if out[cell][1] > 0}
+        ages = sorted({age for _, age in truth})
+        margins = [{(s, a) for s in SEX_CELLS} for a in ages]
+        if any(age == "total" for _, age in given):
+            margins += [{(s, a) for a in ages} for s in SEX_CELLS]
+        for margin in margins:
+            if any(c in given and c not in hidden for c in margin):
+                assert len(secrets & margin) != 1, (key, sorted(margin), sorted(secrets))
+        # and the proof of it: no hidden value follows exactly from the shown ones and their n, for
+        # a reader who also knows every empty group (y = 0) and every margin equation, even those
+        # through cells the file leaves out
+        unknown = {c for c, count in truth.items() if count > 0 and (c not in given or out[c][0] is None)}
+        assert not derivable(truth, unknown, secrets), (key, rows, out)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False), st.integers(1, 10))
+def test_no_suppressed_value_follows_from_the_shown_values_and_their_n(
+    rng: random.Random, blocks: int
+) -> None:
+    generated = [random_block(rng, b) for b in range(blocks)]
+    rows = [row for block_rows, _ in generated for row in block_rows]
+    violations: list[tuple] = []
+    result = suppress(rows, violations)
+    assert len(result) == len(rows)
+    check_suppression(generated, result)
+    assert violations == []  # the mart's blocking check agrees
+
+
+def add_grade_totals(folder: Path) -> int:
+    """Append the example's totals over grades (empty Årskurs) as a file that gives them would:
+    n and n asked summed over the grades, the share n-weighted to 4 decimals, no CI."""
+    path = folder / DATA
+    text = path.read_bytes().decode("utf-8")
+    groups: dict[tuple, list[tuple[float, int, int]]] = {}
+    for line in text.split("\r\n")[1:]:
+        if line:
+            region, period, sex, _grade, question, value, n, asked, *_ = line.split(";")
+            cells = groups.setdefault((region, period, sex, question), [])
+            cells.append((float(value.replace(",", ".")), int(n), int(asked)))
+    extra = []
+    for (region, period, sex, question), cells in groups.items():
+        n, asked = sum(c[1] for c in cells), sum(c[2] for c in cells)
+        share = f"{sum(v * k for v, k, _ in cells) / n:.4f}".replace(".", ",")
+        extra.append(";".join([region, period, sex, "", question, share, str(n), str(asked), "", ""]))
+    path.write_bytes((text.rstrip("\r\n") + "\r\n" + "\r\n".join(extra) + "\r\n").encode("utf-8"))
+    return len(extra)
+
+
+def test_the_rule_through_dbt_on_the_example_with_grade_totals_and_generated_tables(tmp_path: Path) -> None:
+    """The model as dbt builds it on a real DuckDB: the example file with its totals over grades
+    (through the real ingest and landing) and 400 generated blocks in one table, one dbt run."""
+    from ingest.landing import Landing
+    from warehouse.privacy import survey_privacy
+
+    drop = tmp_path / "surveys"
+    drop.mkdir()
+    for name in (SPEC, DATA):
+        shutil.copy(EXAMPLE / name, drop / name)
+    assert add_grade_totals(drop) == 48
+    landing = Landing(tmp_path / "raw", "survey")
+    surveys.land(surveys.parse_drop_folder(surveys.find_specs(drop), REGIONS), landing)
+    parsed, records = surveys.replay(landing.latest(), REGIONS)
+    example = surveys.raw_rows(parsed, records)
+    rng = random.Random(18)
+    generated = [random_block(rng, b) for b in range(400)]
+    rows = example + [row for block_rows, _ in generated for row in block_rows]
+    db = tmp_path / "build.duckdb"
+    replace_raw_table(db, "survey_values", rows)
+
+    dbt = Path(sys.executable).with_name("dbt")
+    done = subprocess.run(
+        [str(dbt), "build", "--select", "stg_survey__values", "int_survey_values"]
+        + ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path)],
+        cwd=ROOT / "dbt_project",
+        env={**os.environ, "BARNHALSA_WAREHOUSE_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "5 unit tests" in done.stdout  # the model's YAML unit tests ran in that build
+    with duckdb.connect(str(db)) as con:
+        built = con.execute(
+            "select indicator_id, region_code, period_start, sex, age_group, value, n, status"
+            " from main.int_survey_values"
+        ).fetchall()
+        con.execute("create schema mart")
+        con.execute("create view mart.fct_indicator_value as select * from main.int_survey_values")
+    result = {tuple(r[:5]): tuple(r[5:]) for r in built}
+    assert len(result) == len(rows) == 144 + sum(len(r) for r, _ in generated)
+    assert result == suppress(rows)  # the helper the property test uses runs what dbt builds
+    check_suppression(generated, result)
+    example_blocks: dict[tuple, list[dict]] = {}
+    for row in example:
+        example_blocks.setdefault((row["indicator_id"], row["region_code"]), []).append(row)
+    grid = [(s, a) for s in SEX_CELLS for a in ("14", "17", "total")]
+    check_suppression([(block, {c: 1 for c in grid}) for block in example_blocks.values()], result)
+
+    # Kil's girls, all grades n = 36 at 47.8889 %, åk 8 n = 28 at 39 %: gy 2
+    # (n = 8) would follow; åk 8 is hidden with it, and so are the boys of both grades
+    kil = {(s, a): result[("survey_exempel_framtidstro", "1715", 2023, s, a)] for s, a in grid}
+    assert kil[("female", "total")] == (47.8889, 36.0, "ok")
+    assert {cell for cell, (_, _, status) in kil.items() if status == "suppressed"} == {
+        ("female", "14"), ("female", "17"), ("male", "14"), ("male", "17"),
+    }  # fmt: skip
+    suppressed = sum(1 for _, _, status in result.values() if status == "suppressed")
+    example_suppressed = sum(
+        1 for k, v in result.items() if k[0].startswith("survey_exempel") and v[2] == "suppressed"
+    )
+    assert example_suppressed == 16  # 4 questions × Kil's girls and boys in åk 8 and gy 2
+    assert suppressed > example_suppressed
+    report = survey_privacy(db)
+    assert report.violations == []
+    assert report.counts["survey:exempelenkaten"] == {"rows": 144, "suppressed": 16, "low_precision": 0}
 
 
 # --------------------------------------------------------------------------- Dagster: load and sensor
@@ -418,7 +708,7 @@ def test_sensor_fires_on_a_new_or_changed_file_only(warehouse_dir: Path) -> None
     assert len(changed) == 1 and new_cursor != cursor and changed[0].run_key != requests[0].run_key
 
 
-def test_privacy_check_finds_a_value_on_too_few_or_beside_a_suppressed_sex(tmp_path: Path) -> None:
+def test_privacy_check_finds_a_value_on_too_few_or_one_that_follows_from_its_margin(tmp_path: Path) -> None:
     from warehouse.privacy import survey_privacy
 
     db = tmp_path / "build.duckdb"
@@ -432,11 +722,44 @@ def test_privacy_check_finds_a_value_on_too_few_or_beside_a_suppressed_sex(tmp_p
         con.execute(
             "insert into mart.fct_indicator_value values"
             " ('i', '1780', 2024, 2024, 'total', 't', 50, 40, 'ok', 'survey:x'),"
-            " ('i', '1780', 2024, 2024, 'female', 't', null, 8, 'suppressed', 'survey:x'),"
-            " ('i', '1780', 2024, 2024, 'male', 't', 52, 32, 'ok', 'survey:x'),"  # gives the girls away
+            " ('i', '1780', 2024, 2024, 'female', 't', null, 8, 'suppressed', 'survey:x'),"  # = total - boys
+            " ('i', '1780', 2024, 2024, 'male', 't', 52, 32, 'ok', 'survey:x'),"
             " ('i', '1715', 2024, 2024, 'total', 't', 50, 9, 'ok', 'survey:x'),"  # too few
-            " ('i', '1715', 2024, 2024, 'total', 't', 50, 9, 'ok', 'kolada')"  # not a survey
+            " ('i', '1715', 2024, 2024, 'total', 't', 50, 9, 'ok', 'kolada'),"  # not a survey
+            " ('i', '0980', 2024, 2024, 'total', 't', 50, 40, 'suppressed', 'survey:x'),"  # value kept
+            # an empty group hides nothing and gives nothing away
+            " ('i', '00', 2024, 2024, 'female', 't', null, 0, 'suppressed', 'survey:x'),"
+            " ('i', '00', 2024, 2024, 'male', 't', 60, 30, 'ok', 'survey:x'),"
+            " ('i', '00', 2024, 2024, 'total', 't', 60, 30, 'ok', 'survey:x')"
         )
+        # Kil as the rule across sex alone left it: the sexes of gy 2 both hidden, but the girls'
+        # and boys' totals over grades give gy 2 away (47.8889·36 − 39·28)/8 = 79
+        kil = {
+            ("female", "14"): (39, 28), ("female", "17"): (None, 8), ("female", "total"): (47.8889, 36),
+            ("male", "14"): (31, 32), ("male", "17"): (None, 31), ("male", "total"): (50.6825, 63),
+            ("total", "14"): (35, 60), ("total", "17"): (75, 39), ("total", "total"): (49.6, 99),
+        }  # fmt: skip
+        for indicator, hidden in (("k", {"17"}), ("k_fixed", {"14", "17"})):
+            for (sex, age), (value, n) in kil.items():
+                suppressed = sex != "total" and age in hidden
+                con.execute(
+                    "insert into mart.fct_indicator_value values"
+                    " (?, '1715', 2024, 2024, ?, ?, ?, ?, ?, 'survey:x')",
+                    [
+                        indicator,
+                        sex,
+                        age,
+                        None if suppressed else value,
+                        n,
+                        "suppressed" if suppressed else "ok",
+                    ],
+                )
     report = survey_privacy(db)
-    assert [(r[2], r[4]) for r in report.violations] == [("1715", "total"), ("1780", "male")]
-    assert report.counts == {"survey:x": {"rows": 4, "suppressed": 1, "low_precision": 0}}
+    assert [(r[1], r[2], r[4], r[5], r[8].split(":")[0]) for r in report.violations] == [
+        ("i", "0980", "total", "t", "suppressed but its value is shown"),
+        ("i", "1715", "total", "t", "shown on fewer than 10 respondents"),
+        ("i", "1780", "female", "t", "the only hidden cell among its sexes"),
+        ("k", "1715", "female", "17", "the only hidden cell among its age groups"),
+        ("k", "1715", "male", "17", "the only hidden cell among its age groups"),
+    ]
+    assert report.counts == {"survey:x": {"rows": 26, "suppressed": 9, "low_precision": 0}}
