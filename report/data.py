@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.publish import open_published
+
 SEXES = ("total", "female", "male")
 # Why a value is missing, in the reader's words. Suppressed is never shown as a number.
 STATUS_WORDS = {
@@ -207,7 +209,7 @@ def open_mart(mart_db: Path) -> duckdb.DuckDBPyConnection:
     if not mart_db.exists():
         raise ReportError(f"no published mart at {mart_db}: run `make run` (or `make rebuild`) first")
     try:
-        return duckdb.connect(str(mart_db), read_only=True)
+        return open_published(mart_db)  # the publication on disk now, also in a long-lived process
     except duckdb.Error as exc:
         raise ReportError(f"cannot open the published mart {mart_db}: {exc}") from exc
 

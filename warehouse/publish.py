@@ -102,6 +102,24 @@ def publish_mart(
     return Publication(mart_db, tables, published_at, mart_db.stat().st_size, exports)
 
 
+def open_published(mart_db: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection that sees the publication on disk now.
+
+    DuckDB caches an opened database per process and path: ``duckdb.connect(path)`` while any
+    connection to that path is still open in the process returns the cached instance, i.e. the
+    publication that was current when it was first opened. Attaching the file to a new
+    in-memory database opens it afresh, so a long-lived reader sees each new publication.
+    """
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"attach '{_sql_str(str(mart_db))}' as mart (read_only)")
+        con.execute("use mart")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def _sql_str(text: str) -> str:
     return text.replace("'", "''")
 

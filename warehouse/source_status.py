@@ -13,8 +13,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 FRESH, STALE, FAILED = "fresh", "stale", "failed"
 
 
@@ -108,7 +106,9 @@ def read_problems(mart_db: Path) -> list[str]:
     without rows (empty before the first publication)."""
     if not mart_db.exists():
         return []
-    with duckdb.connect(str(mart_db), read_only=True) as con:
+    from warehouse.publish import open_published
+
+    with open_published(mart_db) as con:
         cursor = con.execute(
             "select * from meta_source_status where status <> 'fresh' or failed_indicators is not null"
             " order by status, source, source_ref"
