@@ -167,10 +167,13 @@ class Scenario:
 
 
 def vary_kolada(data: Any, round_: int) -> None:
-    """Change one Kolada value (counts as changed today), so the next publication differs."""
+    """Change one Kolada object's values (changed today; still a share in 0-100, which the raw gate
+    checks), so the next publication differs."""
     key = sorted(data.objects)[round_]
     kpi, municipality, year = key
-    values = [dict(v, value=(v["value"] or 0) + 1000 + round_) for v in data.objects[key]["values"]]
+    values = [
+        dict(v, value=None if v["value"] is None else 50.5 + round_) for v in data.objects[key]["values"]
+    ]
     data.add(kpi, municipality, year, values)
 
 
@@ -257,7 +260,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             json.loads(out.read_text()) if out.exists() else {"missing": (root / "reader.log").read_text()}
         )
     s.runtime = time.monotonic() - started
-    print(f"\ncrash scenario: {s.runtime:.0f} s; kills {s.kills}; leftovers {s.leftovers}; reader {s.reader}")
+    print(f"\ncrash scenario: {s.runtime:.0f} s; {s.log}")
+    print(f"kills {s.kills}\nleftovers {s.leftovers}\nreader {s.reader}")
     yield s
 
 
