@@ -379,6 +379,7 @@ def test_make_dev_stops_within_10_s_on_sigterm_with_a_run_in_progress(tmp_path: 
             stopped = time.monotonic() - began
             output = log.read_text()
             left = processes_naming(str(runner.home))
+    print(f"make dev with a run in progress stopped {stopped:.1f} s after SIGTERM")
     assert stopped < STOP_SECONDS, output[-3000:]
     assert left == []
     assert "make dev: SIGTERM received: stopping dagster dev" in output
@@ -402,6 +403,7 @@ def test_make_dev_stops_within_10_s_on_ctrl_c(tmp_path: Path) -> None:
         dev.wait(timeout=60)
         stopped = time.monotonic() - began
         left = processes_naming(str(home))
+    print(f"make dev stopped {stopped:.1f} s after Ctrl-C")
     assert stopped < STOP_SECONDS, log.read_text()[-3000:]
     assert left == []
     assert "make dev: stopped" in log.read_text()

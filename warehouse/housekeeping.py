@@ -204,4 +204,7 @@ def apply_retention(root: Path) -> list[str]:
             "retention: skipped: the published mart's landing batches are not on record yet"
             " (the next publish records them)"
         ]
-    return prune_batches(root / "raw", keep, protected)
+    try:
+        return prune_batches(root / "raw", keep, protected)
+    except OSError as exc:  # never fail a run over it: the next run prunes again
+        return [f"retention: stopped: {exc}"]
