@@ -45,8 +45,8 @@ test: install browser  ## lint and the test suite (no network)
 	$(RUN) ruff check .
 	$(RUN) pytest
 
-dev: install  ## the Dagster UI on http://127.0.0.1:3000
-	$(RUN) dagster dev -w workspace.yaml
+dev: install  ## the Dagster UI on http://127.0.0.1:3000 (stops within 10 s on Ctrl-C or SIGTERM); DEV_ARGS="-p 3001"
+	$(RUN) python -m orchestration.dev -w workspace.yaml $(DEV_ARGS)
 
 bench: install browser  ## benchmarks against local sources: the main job, SCB splitting and pacing, county reports
 	$(RUN) python bench/kolada_pipeline.py

@@ -17,7 +17,7 @@ from dagster_dbt import (
 )
 
 from orchestration.resources import WarehouseResource
-from warehouse import state
+from warehouse import runlock, state
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
@@ -51,6 +51,20 @@ def dbt_executable() -> str:
         os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         found = shutil.which("dbt") or str(Path(sys.executable).with_name("dbt"))
     return found
+
+
+DBT_STOP_SECONDS = 2
+DBT_CHILD = Path(__file__).resolve().parent / "bin" / "dbt"
+
+
+def dbt_child_executable() -> str:
+    """The dbt the steps run: ``orchestration/bin/dbt``, which starts the real dbt (``dbt_executable``)
+    so that it dies with the process that started it (``orchestration/dbt_child.py``): a run killed
+    with SIGKILL leaves no ``dbt build`` running on the build database."""
+    os.environ["BARNHALSA_DBT"] = dbt_executable()
+    os.environ["BARNHALSA_PYTHON"] = sys.executable
+    os.environ["BARNHALSA_DBT_PARENT"] = str(os.getpid())
+    return str(DBT_CHILD)
 
 
 def ensure_manifest(project: DbtProject = dbt_project) -> None:
@@ -106,12 +120,20 @@ def barnhalsa_dbt(
             " nothing to publish (BARNHALSA_FORCE=1 builds anyway)"
         )
         return
+    invocation = dbt.cli(["build"], context=context)
+    # On SIGINT/SIGTERM dagster-dbt passes SIGINT on to dbt and waits for it; not the default 25 s,
+    # so that the run stops within 10 s (python -m orchestration.run stops the rest).
+    invocation.termination_timeout_seconds = DBT_STOP_SECONDS
+    runlock.note_child(warehouse.root, invocation.process.pid, "dbt build")
     try:
-        yield from dbt.cli(["build"], context=context).stream().fetch_row_counts()
+        yield from invocation.stream().fetch_row_counts()
     finally:
+        runlock.forget_child(warehouse.root, invocation.process.pid)
         release_duckdb()
     if full_build:
-        state.write_state(warehouse.build_db, {"dbt_built": fingerprint})
+        batches = state.loaded_batches(state.read_state(warehouse.build_db))
+        built = {"dbt_built": fingerprint, state.BUILT_BATCHES: ",".join(batches)}
+        state.write_state(warehouse.build_db, built)
 
 
 def release_duckdb() -> None:

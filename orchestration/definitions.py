@@ -6,10 +6,11 @@ from dagster import Definitions, in_process_executor
 from dagster_dbt import DbtCliResource
 
 from orchestration.checks import CHECKS as MART_CHECKS
-from orchestration.dbt import barnhalsa_dbt, dbt_executable, dbt_project
+from orchestration.dbt import barnhalsa_dbt, dbt_child_executable, dbt_project
 from orchestration.kolada import kolada_landing, kolada_raw
 from orchestration.publish import published_mart
 from orchestration.pxweb import LANDING_ASSETS, pxweb_raw
+from orchestration.recovery import dead_run_sensor
 from orchestration.report import county_reports, county_reports_job
 from orchestration.resources import KoladaResource, PxWebResource, WarehouseResource
 from orchestration.schedules import monthly_refresh, rebuild_mart, refresh_mart
@@ -39,12 +40,12 @@ defs = Definitions(
     asset_checks=CHECKS,
     jobs=[refresh_mart, rebuild_mart, refresh_surveys, county_reports_job],
     schedules=[monthly_refresh],
-    sensors=[survey_drop_sensor],
+    sensors=[survey_drop_sensor, dead_run_sensor],
     resources={
         "kolada_api": KoladaResource(),
         "pxweb": PxWebResource(),
         "warehouse": WarehouseResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_child_executable()),
     },
     executor=in_process_executor,
 )

@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.resources import WarehouseResource
-from warehouse import state
+from warehouse import housekeeping, state
 from warehouse.publish import publish_mart
 
 MART_MODELS = [
@@ -35,9 +35,14 @@ def published_mart(context: AssetExecutionContext, warehouse: WarehouseResource)
     publication = publish_mart(
         warehouse.build_db, warehouse.mart_db, run_id=context.run_id, export_dir=warehouse.export_dir
     )
-    built = state.read_state(warehouse.build_db).get("dbt_built")
-    if built:
-        state.write_state(warehouse.build_db, {"published": built})
+    recorded = state.read_state(warehouse.build_db)
+    if recorded.get("dbt_built"):
+        published = {"published": recorded["dbt_built"]}
+        if state.BUILT_BATCHES in recorded:
+            published[state.PUBLISHED_BATCHES] = recorded[state.BUILT_BATCHES]
+        state.write_state(warehouse.build_db, published)
+    for line in housekeeping.apply_retention(warehouse.root):
+        context.log.info(line)
     context.log.info(
         f"Published {publication.path} ({publication.bytes} bytes) and"
         f" {len(publication.exports)} Parquet files in {warehouse.export_dir}"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure, InitResourceContext
 
 import warehouse
 from ingest import kolada, pxweb
 from ingest.http import HttpSettings, JsonHttpClient
 from ingest.landing import Batch
+from warehouse import runlock
 
 
 class WarehouseResource(ConfigurableResource):
@@ -17,9 +18,39 @@ class WarehouseResource(ConfigurableResource):
 
     Empty means ``BARNHALSA_WAREHOUSE_DIR`` (default ``warehouse/``), read at run time;
     dbt's profile reads the same variable, so dbt and the Python steps share one file.
+
+    In a run it holds the warehouse's refresh lock (``warehouse.runlock``) from the run's start
+    to its end: a run while another holds it fails at once naming the other. A run that takes
+    the lock first in its process (``dagster dev``'s run worker; ``python -m orchestration.run``
+    takes it before the run) cleans up after runs that died (``orchestration.recovery``).
     """
 
     dir: str = ""
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        run = context.run
+        if run is None:  # a sensor or a schedule: no lock
+            return
+        try:
+            held = runlock.acquire(self.root, job=run.job_name, run_id=run.run_id)
+        except runlock.WarehouseBusy as exc:
+            raise Failure(description=f"{run.job_name}: {exc}") from None
+        if not held.fresh:
+            return
+        from orchestration import recovery
+
+        try:
+            context.instance.add_run_tags(run.run_id, recovery.process_tags())
+            lines = recovery.start_of_run(context.instance, self.root, held.previous, run.run_id)
+        except BaseException:
+            runlock.release(self.root)
+            raise
+        log = context.log.info if context.log else print
+        recovery.log_lines(lines, log)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if context.run is not None:
+            runlock.release(self.root)
 
     @property
     def root(self) -> Path:

@@ -6,6 +6,13 @@ The same as ``dagster job execute`` on the in-process executor, without the CLI'
 code-server process (which loads the definitions a second time). Exit status 1 when a step
 or a blocking check failed; failed checks are printed with the expectations that failed.
 
+First it takes the warehouse's refresh lock (``warehouse.runlock``): while another run holds it,
+it exits at once with status 4 naming that run's process and run id. With the lock, it cleans up
+after runs that died (``orchestration.recovery``: leftovers, dead runs marked failed, pool slots
+freed, the landing pruned), printing a ``cleanup:`` line for each thing done. SIGINT or SIGTERM
+stops it within 10 s with status 130 or 143 (``orchestration.stopping``), the published mart
+as it was.
+
 ``refresh_mart`` first checks that every source host can be reached at all (``ingest.preflight``:
 DNS and a TCP connect, 3 s) and stops with exit status 2 and one message naming the hosts that
 cannot (``--no-preflight`` skips it). It then asks the sources whether anything changed since
@@ -21,11 +28,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import uuid
 from pathlib import Path
+
+from orchestration import stopping
+from warehouse import housekeeping, runlock
 
 FETCHING_JOBS = {"refresh_mart"}
 EXIT_STALE = 3  # published, but some source tables or KPIs are stale or failed
+EXIT_BUSY = 4  # another run holds the warehouse: nothing started
 PREFLIGHT_TIMEOUT = 3.0
 
 
@@ -41,6 +54,31 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     run_config = json.loads(args.config.read_text()) if args.config else None
+    root = warehouse_root(run_config)
+    try:
+        held = runlock.acquire(root, job=args.job)
+    except runlock.WarehouseBusy as exc:
+        print(f"{args.job}: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    try:
+        with stopping.Stopper(args.job, root) as stopper:
+            try:
+                return _locked_main(args, run_config, root, held, stopper)
+            except stopping.Interrupted as stop:
+                print(
+                    f"{args.job}: stopped by {signal.Signals(stop.signum).name}; {stopper.mart_note()}",
+                    file=sys.stderr,
+                )
+                return 128 + stop.signum
+    finally:
+        runlock.release(root)
+
+
+def _locked_main(args, run_config: dict | None, root: Path, held, stopper) -> int:
+    """``main`` with the warehouse's refresh lock held."""
+    cleanup = [f"{args.job}: cleanup: {line}" for line in housekeeping.remove_leftovers(root, held.previous)]
+    for line in cleanup:
+        print(line, file=sys.stderr)
     if args.job in FETCHING_JOBS and not args.no_preflight:
         from ingest import preflight
 
@@ -51,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.job == "refresh_mart" and not args.no_precheck:
         same, reason = nothing_changed(run_config)
         if same and reports_current(run_config):
+            if held.previous:  # the last holder died: its run is still marked as running
+                start_of_run(args.job, root, None, retention=False)
             print(
                 f"{args.job}: nothing changed since the published mart ({reason}); no run started",
                 file=sys.stderr,
@@ -67,10 +107,23 @@ def main(argv: list[str] | None = None) -> int:
     from dagster import DagsterInstance
 
     from orchestration.definitions import defs
+    from orchestration.recovery import process_tags
 
     job = defs.resolve_job_def(args.job)
+    run_id = str(uuid.uuid4())
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+        start_of_run(args.job, root, instance, run_id=run_id)
+        runlock.set_run(root, run_id, args.job)
+        stopper.instance, stopper.run_id = instance, run_id
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False, run_id=run_id, tags=process_tags()
+        )
+    if stopper.signum is not None:
+        print(
+            f"{args.job}: run {result.run_id} stopped by {stopper.signal_name}; {stopper.mart_note()}",
+            file=sys.stderr,
+        )
+        return stopper.exit_status
     checks = _failed_checks(result)
     if result.success:
         print(f"{args.job}: run {result.run_id} succeeded", file=sys.stderr)
@@ -78,6 +131,30 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {line}", file=sys.stderr)
         return source_summary(run_config)
     return _report_failure(args.job, result, checks)
+
+
+def start_of_run(job: str, root: Path, instance, run_id: str | None = None, retention: bool = True) -> None:
+    """Mark the runs whose process died failed and free their pool slots; prune the landing."""
+    from orchestration import recovery
+
+    if instance is None:
+        from dagster import DagsterInstance
+
+        with DagsterInstance.get() as instance:
+            return start_of_run(job, root, instance, run_id, retention)
+    lines = recovery.fail_dead_runs(instance, recovery.noticed_by(run_id), run_id)
+    if retention:
+        lines += housekeeping.apply_retention(root)
+    for line in lines:
+        print(f"{job}: cleanup: {line}", file=sys.stderr)
+
+
+def warehouse_root(run_config: dict | None) -> Path:
+    """The warehouse folder the job will use (as ``WarehouseResource.root``), without Dagster."""
+    import warehouse
+
+    configured = (run_config or {}).get("resources", {}).get("warehouse", {}).get("config", {}).get("dir")
+    return Path(configured).resolve() if configured else warehouse.warehouse_dir()
 
 
 def source_summary(run_config: dict | None) -> int:

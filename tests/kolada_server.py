@@ -225,7 +225,8 @@ class KoladaServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.data = data
         self.faults: list[Fault] = []
-        self.log: list[tuple[str, int]] = []
+        self.log: list[tuple[str, int]] = []  # (path, status) as each answer is sent
+        self.arrived: list[str] = []  # each request's path as it arrives (before a slow answer)
         self.lock = threading.Lock()
 
     @property
@@ -259,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:  # noqa: N802
+        with self.server.lock:
+            self.server.arrived.append(self.path)
         split = urlsplit(self.path)
         fault = self.server.take_fault(self.path)
         if fault is not None and self._fault(fault):

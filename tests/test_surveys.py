@@ -687,8 +687,9 @@ def test_sensor_fires_on_a_new_or_changed_file_only(warehouse_dir: Path) -> None
     from orchestration.surveys import survey_drop_sensor
 
     def tick(cursor: str | None):
-        context = build_sensor_context(cursor=cursor, resources={"warehouse": WarehouseResource()})
-        result = survey_drop_sensor.evaluate_tick(context)
+        # the warehouse resource holds the refresh lock in a run, so it is opened as a context manager
+        with build_sensor_context(cursor=cursor, resources={"warehouse": WarehouseResource()}) as context:
+            result = survey_drop_sensor.evaluate_tick(context)
         return result.run_requests, result.cursor
 
     requests, cursor = tick(None)

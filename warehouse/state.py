@@ -2,21 +2,27 @@
 
 ``raw._state`` in the build database holds one row per fact: ``load:<raw table>`` = the landing
 batch(es) that table was loaded from; ``dbt_built`` = the fingerprint (loaded batches + dbt
-project files) of the last successful ``dbt build``; ``published`` = the fingerprint whose mart
-was last published. Deleting ``build.duckdb`` forgets it all, and ``BARNHALSA_FORCE=1`` ignores
-it, so the next run does everything again.
+project files) of the last successful ``dbt build``, ``dbt_built_batches`` the landing batch
+names it read; ``published`` = the fingerprint whose mart was last published, and
+``published_batches`` the batches it was built from (the raw landing's retention keeps them).
+Deleting ``build.duckdb`` forgets it all, and ``BARNHALSA_FORCE=1`` ignores it, so the next run
+does everything again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
 
 STATE_TABLE = "raw._state"
+BUILT_BATCHES = "dbt_built_batches"
+PUBLISHED_BATCHES = "published_batches"
+BATCH_ID = re.compile(r"\d{8}T\d{12}Z")  # a landing batch name (ingest.landing.Landing.start_batch)
 
 
 def forced() -> bool:
@@ -75,6 +81,12 @@ def loads_unchanged(db_path: Path, loads: Mapping[str, str]) -> bool:
 
 def record_loads(db_path: Path, loads: Mapping[str, str]) -> None:
     write_state(db_path, {f"load:{table}": key for table, key in loads.items()})
+
+
+def loaded_batches(recorded: Mapping[str, str]) -> list[str]:
+    """The landing batch names the raw tables were loaded from, per the ``load:*`` keys."""
+    loads = [value for key, value in recorded.items() if key.startswith("load:")]
+    return sorted({name for value in loads for name in BATCH_ID.findall(value)})
 
 
 def files_digest(folders: Iterable[Path], suffixes: set[str], skip: Iterable[Path] = ()) -> str:

@@ -1,0 +1,40 @@
+"""Start dbt so that it dies with the process that started it.
+
+dagster-dbt runs ``dbt build`` as a child process. When the run's process is killed (SIGKILL
+included), an ordinary child keeps running, holding ``build.duckdb``, until it finishes. This
+program, started by ``orchestration/bin/dbt`` in dbt's place, asks Linux to send it SIGKILL when
+its parent dies (``prctl(PR_SET_PDEATHSIG)``, kept across exec), then becomes dbt
+(``BARNHALSA_DBT``) with the same arguments. Elsewhere it just becomes dbt; the next run then
+stops a dbt left running (its pid is in the warehouse's lock file, ``warehouse.runlock``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        return
+    parent = os.environ.get("BARNHALSA_DBT_PARENT")
+    if parent and os.getppid() != int(parent):  # the parent died before prctl: no signal comes
+        sys.exit(f"dbt not started: its parent process {parent} is gone")
+
+
+def main() -> None:
+    dbt = os.environ.get("BARNHALSA_DBT") or "dbt"
+    die_with_parent()
+    os.execvp(dbt, [dbt, *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()
