@@ -34,6 +34,12 @@ class SourceError(RuntimeError):
     """A source could not be read; the message names the source, the request and the reason."""
 
 
+class TransportError(SourceError):
+    """No usable answer came: the host could not be reached, answered an HTTP error, or sent a
+    cut-short or non-JSON body on every try. An answer that came but does not parse is a plain
+    ``SourceError`` (the source's shape drifted)."""
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     """Timeouts and retry policy for one source."""
@@ -163,8 +169,8 @@ class JsonHttpClient:
                 failure = connection_failure(exc)
                 if failure is not None:
                     host = urlsplit(url).netloc
-                    raise SourceError(f"{self.source}: {method} {url} failed: {failure} ({host})") from exc
-                raise SourceError(f"{self.source}: {method} {url} failed after retries: {exc}") from exc
+                    raise TransportError(f"{self.source}: {method} {url} failed: {failure} ({host})") from exc
+                raise TransportError(f"{self.source}: {method} {url} failed after retries: {exc}") from exc
             self._count_attempts(response)
             try:
                 body = response.content  # raises when the body is cut short
@@ -172,7 +178,7 @@ class JsonHttpClient:
                 last_reason = f"truncated body ({exc})"
                 continue
             if response.status_code >= 400:
-                raise SourceError(
+                raise TransportError(
                     f"{self.source}: {method} {url} answered HTTP {response.status_code}"
                     f" after {self._tries(response)} tries: {response.text[:300]!r}"
                 )
@@ -193,7 +199,7 @@ class JsonHttpClient:
                     fetched_at=datetime.now(UTC),
                 )
             return decoded, record
-        raise SourceError(
+        raise TransportError(
             f"{self.source}: {method} {url} failed after {self.settings.retries + 1} tries: {last_reason}"
         )
 

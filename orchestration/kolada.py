@@ -14,7 +14,8 @@ from dagster import (
 )
 
 from ingest import catalog, kolada
-from ingest.landing import Landing
+from ingest.http import TransportError
+from ingest.landing import CompleteBatch, Landing
 from orchestration.resources import KoladaResource, WarehouseResource
 from warehouse import state
 from warehouse.load import replace_raw_table
@@ -54,7 +55,7 @@ def kolada_landing(
     previous = landing.latest_or_none()
     try:
         result = _fetch(context, kolada_api, landing, previous)
-    except (kolada.SourceError, OSError) as exc:
+    except (TransportError, OSError) as exc:  # no usable answer; a malformed one fails the run
         if previous is None or state.strict():
             raise  # without a good batch there is no region list to build a mart on
         failure = landing.record_failure(str(exc))
@@ -107,6 +108,18 @@ def _fetch(
         client.kpis(kpi_ids)
         values = client.values(kpi_ids, years)
         kolada.check_region_codes(values, municipalities)
+    except kolada.SourceError as exc:
+        if isinstance(exc, TransportError):
+            batch.abort()
+            raise
+        # Kolada answered, but not as documented (its shape drifted): keep what it said for
+        # inspection, rejected, and stop the run as a failing blocking gate would
+        path = batch.commit({"kpis": kpi_ids, "years": years, "fetched_at": fetched_at})
+        CompleteBatch(path).reject(str(exc))
+        raise kolada.SourceError(
+            f"{exc} (landing batch {path.name} rejected: the next run starts from the last accepted"
+            " batch and fetches again)"
+        ) from exc
     except BaseException:
         batch.abort()
         raise

@@ -17,6 +17,8 @@ YEARS = [2024, 2025, 2026]
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
 Path(os.environ["DAGSTER_HOME"]).mkdir(exist_ok=True)
+if not (Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").exists():  # Dagster warns on stderr without one
+    (Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
 
 def catalog_kpis() -> list[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from dagster import JobDefinition
 
+from ingest.landing import Landing
 from orchestration import run
 from orchestration.quality import GATES
 from tests.kolada_server import KoladaData, KoladaServer
@@ -14,20 +15,13 @@ from tests.pipeline import run_pipeline
 
 
 def plant_faults(data: KoladaData) -> None:
-    """Three faults in one Kolada answer: a renamed field, a share of 140 %, a duplicated row."""
+    """Two faults no parser can see, in answers that parse: a share of 140 % and KPI metadata
+    whose ``operating_area`` field was renamed (left NULL)."""
     for kpi in data.kpis.values():
-        kpi["kpi_title"] = kpi.pop("title")  # /kpi answers with a renamed field
+        kpi["verksamhetsomrade"] = kpi.pop("operating_area")
     data.objects[("N15428", "1780", 2025)]["values"][0]["value"] = 140.0  # a share (unit percent)
-    entries = data.objects[("N15419", "1380", 2024)]["values"]
-    entries.append(dict(entries[0]))  # the same KPI, region, year and gender twice
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the parsers now refuse a duplicate entry and a null KPI title at fetch time, and a failed"
-    " Kolada fetch keeps the last good batch (stale): the planted faults no longer reach the raw gates."
-    " Open decision: a malformed body should stay blocking, a transport failure stale",
-)
 def test_planted_faults_block_publication_and_leave_the_mart_byte_identical(
     urls: dict[str, str],
     kolada_server: KoladaServer,
@@ -59,14 +53,18 @@ def test_planted_faults_block_publication_and_leave_the_mart_byte_identical(
         if not e.passed
     }
     assert failing == {
-        "ge_raw_kolada_values": {"share_within_0_100", "unique_key"},
-        "ge_raw_kolada_kpi": {"not_null_title"},
+        "ge_raw_kolada_values": {"share_within_0_100"},
+        "ge_raw_kolada_kpi": {"field_present_operating_area"},
     }
     values = evaluations["ge_raw_kolada_values"]
     assert values.severity.value == "ERROR"
     sample = values.metadata["failing_rows_sample"].value
     assert any(row["value"] == 140.0 and row["kpi_id"] == "N15428" for row in sample["share_within_0_100"])
-    assert {row["municipality_id"] for row in sample["unique_key"]} == {"1380"}
+    # the batch that failed a blocking gate is quarantined: the next run starts from the good one
+    rejected = [
+        b for b in Landing(warehouse_dir / "raw", "kolada").complete_batches(rejected=True) if b.rejection()
+    ]
+    assert len(rejected) == 1 and "ge_raw_kolada" in rejected[0].rejection()["reason"]
     # `make run` (orchestration.run) exits 1 naming check, asset and failing expectations
     monkeypatch.setattr(JobDefinition, "execute_in_process", lambda self, **kwargs: result)
     capsys.readouterr()
@@ -76,10 +74,43 @@ def test_planted_faults_block_publication_and_leave_the_mart_byte_identical(
     assert any(
         line.strip().startswith("ERROR: blocking check ge_raw_kolada_values on kolada/kolada_values")
         and "share_within_0_100" in line
-        and "unique_key" in line
+        and "share_within_0_100" in line
         for line in report
     )
     assert not any("DagsterAssetCheckFailedError" in line for line in report)
     # the Data Docs show the failing run
     index = (warehouse_dir / "quality" / "index.html").read_text(encoding="utf-8")
     assert "kolada_values" in index and result.run_id in index
+
+
+def test_a_malformed_answer_is_quarantined_and_the_next_run_heals(
+    urls: dict[str, str], kolada_data: KoladaData, warehouse_dir: Path
+) -> None:
+    """Kolada answers, but not as documented (the same value twice): the batch is kept, rejected
+    with the parser's reason, the run fails before anything is published, and once Kolada answers
+    correctly again the next plain run publishes. A source that cannot be reached is different:
+    it is stale and the others publish (tests/test_source_status.py)."""
+    assert run_pipeline(**urls).success
+    mart = warehouse_dir / "mart.duckdb"
+    published = mart.read_bytes()
+    correct = list(kolada_data.objects[("N15419", "1380", 2024)]["values"])
+    kolada_data.add("N15419", "1380", 2024, [*correct, dict(correct[0])])  # one value given twice
+
+    result = run_pipeline(**urls)
+    assert not result.success
+    assert mart.read_bytes() == published
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert [e.step_key for e in failures] == ["landing__kolada"]
+    error, message = failures[0].event_specific_data.error, ""
+    while error is not None:  # the step's error and its causes
+        message, error = message + error.message, error.cause
+    assert "N15419/1380/2024/T is given twice" in message and "rejected" in message
+    landing = Landing(warehouse_dir / "raw", "kolada")
+    rejected = [b for b in landing.complete_batches(rejected=True) if b.rejection()]
+    assert len(rejected) == 1 and "given twice" in rejected[0].rejection()["reason"]
+    assert (rejected[0].path / "manifest.jsonl").exists()  # the answers are kept for inspection
+
+    kolada_data.add("N15419", "1380", 2024, correct)
+    assert run_pipeline(**urls).success
+    assert mart.read_bytes() != published
+    assert rejected[0].path.exists()
