@@ -280,7 +280,6 @@ def test_the_run_after_a_kill_publishes(scenario: Scenario, stage: str) -> None:
     assert kill["next_published_new"]
 
 
-@pytest.mark.xfail(strict=False, reason="cleanup of crash leftovers lands with the start-up cleanup")
 @pytest.mark.parametrize("stage", ["fetch", "dbt", "publish"])
 def test_the_run_after_a_kill_leaves_no_temporary_files(scenario: Scenario, stage: str) -> None:
     assert scenario.leftovers[stage] == []
