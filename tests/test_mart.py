@@ -89,8 +89,12 @@ def test_publish_exports_parquet_and_a_failed_publish_keeps_the_previous_export(
     make_build_db(build, 3)
     publication = publish_mart(build, mart, run_id="r1", export_dir=export)
     assert sorted(publication.exports) == [
+        "barnhalsa.xlsx",
+        "dim_region.csv",
         "dim_region.parquet",
+        "meta_publication.csv",
         "meta_publication.parquet",
+        "v_coverage.csv",
         "v_coverage.parquet",
     ]
     with duckdb.connect() as con:
@@ -122,7 +126,12 @@ def test_publish_exports_parquet_and_a_failed_publish_keeps_the_previous_export(
         con.execute("drop table mart.v_coverage")
     publication = publish_mart(build, mart, run_id="r3", export_dir=export)
     assert publication.tables == {"dim_region": 4}
-    assert sorted(p.name for p in export.iterdir()) == ["dim_region.parquet", "meta_publication.parquet"]
+    assert sorted(p.name for p in export.iterdir()) == [
+        "dim_region.csv",
+        "dim_region.parquet",
+        "meta_publication.csv",
+        "meta_publication.parquet",
+    ]
 
 
 def test_every_model_column_and_view_is_documented_and_exposed() -> None:

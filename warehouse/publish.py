@@ -9,22 +9,41 @@ every other table: a reader opening the file read-only gets them precomputed (no
 over the fact table, no reference to the build database that a recreated view would need
 rewriting for), and they can never disagree with the tables of the same publication.
 
-Every table is also exported as ``<export_dir>/<name>.parquet``. The files are written into
-a staging folder before the swap; only after the mart is swapped in is each one renamed over
-its predecessor, so a failed run leaves the previous export readable.
+The file is written in DuckDB's storage format ``STORAGE_VERSION`` (v1.5.6, file format 68), not
+DuckDB 2.0's own (69): the DuckDB 1.x CLI and the 1.x ODBC, JDBC and .NET drivers behind Power
+BI, Excel, DBeaver and Tableau read the one and refuse the other. Table and column descriptions
+(dbt's docs, persisted in the build database) are kept as ``COMMENT ON`` in the file.
+
+Every table is also exported as ``<export_dir>/<name>.parquet`` (its descriptions in the file's
+key-value metadata) and ``<name>.csv`` (for Swedish Excel: UTF-8 with BOM, ``;`` between fields,
+decimal comma), and the analyst views as one workbook ``barnhalsa.xlsx`` with a sheet per view.
+The files are written into a staging folder before the swap; only after the mart is swapped in
+is each one renamed over its predecessor, so a failed run leaves the previous export readable.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
 MART_SCHEMA = "mart"
+# The newest storage format DuckDB 1.x reads (1.5.6 reads 64-68; 2.0 writes 69 by default).
+STORAGE_VERSION = "v1.5.6"
+EXPORT_SUFFIXES = (".parquet", ".csv", ".xlsx")
+WORKBOOK = "barnhalsa.xlsx"
+CSV_BOM = b"\xef\xbb\xbf"
+META_PUBLICATION_COMMENTS = {
+    "": "When this file was published, and by which Dagster run.",
+    "published_at": "Time of publication (UTC).",
+    "run_id": "The Dagster run that published this file.",
+}
 
 
 class PublishError(RuntimeError):
@@ -38,6 +57,7 @@ class Publication:
     published_at: str
     bytes: int
     exports: dict[str, int] = field(default_factory=dict)  # file name -> bytes
+    export_seconds: dict[str, float] = field(default_factory=dict)  # parquet / csv / xlsx -> seconds
 
 
 def publish_mart(
@@ -55,8 +75,10 @@ def publish_mart(
     published_at = datetime.now(UTC).isoformat(timespec="seconds")
     tables: dict[str, int] = {}
     staging = export_dir / f".staging-{os.getpid()}" if export_dir is not None else None
+    timings: dict[str, float] = {}
     try:
-        with duckdb.connect(str(tmp)) as con:
+        with duckdb.connect(":memory:") as con:
+            con.execute(f"attach ? as pub (storage_version '{STORAGE_VERSION}')", [str(tmp)])
             con.execute("attach ? as build (read_only)", [str(build_db)])
             names = [
                 r[0]
@@ -69,21 +91,23 @@ def publish_mart(
             if not names:
                 raise PublishError(f"{build_db} has no tables in schema '{MART_SCHEMA}'")
             for name in names:
-                con.execute(f'create table main."{name}" as select * from build.{MART_SCHEMA}."{name}"')
-                (tables[name],) = con.execute(f'select count(*) from main."{name}"').fetchone()
+                con.execute(f'create table pub.main."{name}" as select * from build.{MART_SCHEMA}."{name}"')
+                (tables[name],) = con.execute(f'select count(*) from pub.main."{name}"').fetchone()
             con.execute(
-                "create table main.meta_publication as select"
+                "create table pub.main.meta_publication as select"
                 " cast(? as timestamptz) as published_at, ? as run_id",
                 [published_at, run_id],
             )
+            comments = _comments(con, "build", MART_SCHEMA)
+            comments["meta_publication"] = dict(META_PUBLICATION_COMMENTS)
+            _write_comments(con, "pub", comments)
+            con.execute("detach build")
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
                 staging.mkdir(parents=True)
-                for name in [*tables, "meta_publication"]:
-                    target = str(staging / f"{name}.parquet")
-                    con.execute(f"copy main.\"{name}\" to '{_sql_str(target)}' (format parquet)")
-            con.execute("detach build")
-            con.execute("checkpoint")
+                timings = write_exports(con, "pub", [*tables, "meta_publication"], comments, staging)
+            con.execute("checkpoint pub")
+            con.execute("detach pub")
         with tmp.open("rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, mart_db)
@@ -99,7 +123,7 @@ def publish_mart(
             shutil.rmtree(staging, ignore_errors=True)
         raise
     exports = _swap_exports(staging, export_dir) if staging is not None and export_dir is not None else {}
-    return Publication(mart_db, tables, published_at, mart_db.stat().st_size, exports)
+    return Publication(mart_db, tables, published_at, mart_db.stat().st_size, exports, timings)
 
 
 def open_published(mart_db: Path) -> duckdb.DuckDBPyConnection:
@@ -125,14 +149,169 @@ def _sql_str(text: str) -> str:
 
 
 def _swap_exports(staging: Path, export_dir: Path) -> dict[str, int]:
-    """Rename each staged Parquet file over its predecessor; drop files of tables that are gone."""
+    """Rename each staged file over its predecessor; drop files of tables that are gone."""
     exports: dict[str, int] = {}
-    fresh = sorted(staging.glob("*.parquet"))
+    fresh = sorted(p for p in staging.iterdir() if p.suffix in EXPORT_SUFFIXES)
     for path in fresh:
         exports[path.name] = path.stat().st_size
         os.replace(path, export_dir / path.name)
-    for old in export_dir.glob("*.parquet"):
-        if old.name not in exports:
+    for old in export_dir.iterdir():
+        if old.is_file() and old.suffix in EXPORT_SUFFIXES and old.name not in exports:
             old.unlink()
     shutil.rmtree(staging, ignore_errors=True)
     return exports
+
+
+# --------------------------------------------------------------------------- descriptions
+
+
+def _comments(con: duckdb.DuckDBPyConnection, database: str, schema: str) -> dict[str, dict[str, str]]:
+    """{table: {"": table comment, column: column comment}} of one schema (empty ones left out)."""
+    out: dict[str, dict[str, str]] = {}
+    for table, comment in con.execute(
+        "select table_name, comment from duckdb_tables() where database_name = ? and schema_name = ?",
+        [database, schema],
+    ).fetchall():
+        out.setdefault(table, {})
+        if comment:
+            out[table][""] = comment.strip()
+    for table, column, comment in con.execute(
+        "select table_name, column_name, comment from duckdb_columns()"
+        " where database_name = ? and schema_name = ? order by table_name, column_index",
+        [database, schema],
+    ).fetchall():
+        if comment:
+            out.setdefault(table, {})[column] = comment.strip()
+    return out
+
+
+def _write_comments(
+    con: duckdb.DuckDBPyConnection, database: str, comments: dict[str, dict[str, str]]
+) -> None:
+    for table, described in comments.items():
+        for column, text in described.items():
+            target = f'{database}.main."{table}"' + (f'."{column}"' if column else "")
+            kind = "column" if column else "table"
+            con.execute(f"comment on {kind} {target} is '{_sql_str(text)}'")
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def write_exports(
+    con: duckdb.DuckDBPyConnection,
+    database: str,
+    names: list[str],
+    comments: dict[str, dict[str, str]],
+    folder: Path,
+) -> dict[str, float]:
+    """Parquet and CSV per table, the workbook of the views; seconds spent per format."""
+    seconds = {"parquet": 0.0, "csv": 0.0, "xlsx": 0.0}
+    for name in names:
+        relation = f'{database}.main."{name}"'
+        started = time.perf_counter()
+        _write_parquet(con, relation, comments.get(name, {}), folder / f"{name}.parquet")
+        seconds["parquet"] += time.perf_counter() - started
+        started = time.perf_counter()
+        _write_csv(con, relation, folder / f"{name}.csv")
+        seconds["csv"] += time.perf_counter() - started
+    views = [n for n in names if n.startswith("v_")]
+    if views:
+        started = time.perf_counter()
+        _write_workbook(con, database, views, comments, folder / WORKBOOK)
+        seconds["xlsx"] = time.perf_counter() - started
+    return {k: round(v, 2) for k, v in seconds.items()}
+
+
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, relation: str, described: dict[str, str], path: Path
+) -> None:
+    """The table as Parquet; its description and its columns' (JSON) in the key-value metadata."""
+    columns = {k: v for k, v in described.items() if k}
+    metadata = {
+        "description": described.get("", ""),
+        "column_descriptions": json.dumps(columns, ensure_ascii=False),
+    }
+    kv = ", ".join(f"{key}: '{_sql_str(value)}'" for key, value in metadata.items())
+    con.execute(f"copy {relation} to '{_sql_str(str(path))}' (format parquet, kv_metadata {{{kv}}})")
+
+
+def _csv_expression(column: str, data_type: str) -> str:
+    """A column as Swedish Excel reads it: decimal comma, times in UTC without offset."""
+    quoted = f'"{column}"'
+    if data_type in ("DOUBLE", "FLOAT", "REAL") or data_type.startswith("DECIMAL"):
+        return f"replace(cast({quoted} as varchar), '.', ',') as {quoted}"
+    if data_type == "TIMESTAMP WITH TIME ZONE":
+        return f"strftime({quoted} at time zone 'UTC', '%Y-%m-%d %H:%M:%S') as {quoted}"
+    return quoted
+
+
+def _write_csv(con: duckdb.DuckDBPyConnection, relation: str, path: Path) -> None:
+    """UTF-8 with BOM, ';' between fields, decimal comma: Swedish Excel opens it as columns."""
+    columns = con.execute(f"select column_name, column_type from (describe {relation})").fetchall()
+    select = ", ".join(_csv_expression(c, t) for c, t in columns)
+    body = path.with_name(path.name + ".body")
+    con.execute(
+        f"copy (select {select} from {relation}) to '{_sql_str(str(body))}'"
+        " (format csv, header, delimiter ';')"
+    )
+    with path.open("wb") as out, body.open("rb") as src:
+        out.write(CSV_BOM)
+        shutil.copyfileobj(src, out, 1 << 20)
+    body.unlink()
+
+
+def _write_workbook(
+    con: duckdb.DuckDBPyConnection,
+    database: str,
+    views: list[str],
+    comments: dict[str, dict[str, str]],
+    path: Path,
+) -> None:
+    """One sheet per analyst view (header row frozen, filters on), and a sheet describing the columns."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(
+        str(path), {"constant_memory": True, "strings_to_numbers": False, "strings_to_urls": False}
+    )
+    try:
+        bold = workbook.add_format({"bold": True})
+        date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        time_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        about = workbook.add_worksheet("Kolumner")
+        about.write_row(0, 0, ["blad", "kolumn", "beskrivning"], bold)
+        about_row = 1
+        for view in views:
+            sheet = workbook.add_worksheet(view[:31])
+            relation = f'{database}.main."{view}"'
+            columns = [
+                c
+                for c, _ in con.execute(
+                    f"select column_name, column_type from (describe {relation})"
+                ).fetchall()
+            ]
+            sheet.write_row(0, 0, columns, bold)
+            sheet.freeze_panes(1, 0)
+            result = con.execute(f"select * from {relation}")
+            row_index = 1
+            while batch := result.fetchmany(10_000):
+                for row in batch:
+                    for col_index, value in enumerate(row):
+                        if value is None:
+                            continue
+                        if isinstance(value, datetime):
+                            value = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+                            sheet.write_datetime(row_index, col_index, value, time_format)
+                        elif isinstance(value, date):
+                            sheet.write_datetime(row_index, col_index, value, date_format)
+                        elif isinstance(value, bool | int | float | str):
+                            sheet.write(row_index, col_index, value)
+                        else:
+                            sheet.write_string(row_index, col_index, str(value))
+                    row_index += 1
+            sheet.autofilter(0, 0, max(row_index - 1, 1), max(len(columns) - 1, 0))
+            for column in columns:
+                about.write_row(about_row, 0, [view, column, comments.get(view, {}).get(column, "")])
+                about_row += 1
+    finally:
+        workbook.close()
