@@ -34,6 +34,7 @@ PANDAS_DTYPES = {
     "double": "float64",
     "boolean": "boolean",
     "timestamptz": "datetime64[us, UTC]",
+    "date": "datetime64[us]",
 }
 
 

@@ -105,13 +105,14 @@ def barnhalsa_dbt(
 
     Skipped, with nothing materialised (so the checks and the publish step are skipped too),
     when the raw tables were loaded from the same landing batches and the project files are the
-    same as for the mart published last, and that mart is still there.
+    same as for the mart published last, and that mart is still there. That holds for a subset
+    too (``refresh_surveys`` builds the models downstream of the surveys): with every input as
+    published, building any part again would publish the same mart.
     """
     fingerprint = state.build_fingerprint(warehouse.build_db, state.dbt_project_digest())
     full_build = not context.is_subset
     if (
-        full_build
-        and not state.forced()
+        not state.forced()
         and warehouse.mart_db.exists()
         and state.read_state(warehouse.build_db).get("published") == fingerprint
     ):
