@@ -216,6 +216,8 @@ def test_microdata_is_rejected(drop: Path, header: str | None, reason: str) -> N
         ("protective_factor: framtidstro", "protective_factor: lycka", "unknown protective_factor 'lycka'"),
         ("  n: Antal svar", "", "columns.n is required"),
         ("Flickor: female", "Flickor: girls", "the mart's sexes are total, female, male"),
+        ("cadence_years: 2 ", "cadence_years: 0 ", "cadence_years = 0: a whole number of years from 1 to 10"),
+        ("cadence_years: 2 ", "cadence_years: två ", "cadence_years = 'två'"),
     ],
 )
 def test_spec_errors_name_the_spec(drop: Path, old: str, new: str, reason: str) -> None:
@@ -249,6 +251,12 @@ def test_spec_errors_name_the_spec(drop: Path, old: str, new: str, reason: str) 
             "indicators[1]: unknown key 'higher_is_beter'; did you mean 'higher_is_better'?",
         ),
         ("title: Exempel", "rubrik: Exempel", None, "unknown key 'rubrik'; the nearest known key is"),
+        (
+            "cadence_years: 2",
+            "cadence_year: 2",
+            None,
+            "unknown key 'cadence_year'; did you mean 'cadence_years'?",
+        ),
     ],
 )
 def test_an_unknown_spec_key_at_any_level_names_the_key_and_the_nearest_known_one(
@@ -823,3 +831,11 @@ def test_refresh_surveys_with_no_changed_file_publishes_nothing(
     assert "published_mart" not in materialized and "mart/fct_indicator_value" not in materialized
     assert (mart.stat().st_ino, mart.read_bytes()) == published
     assert {p.name: p.stat().st_mtime_ns for p in (warehouse_dir / "export").iterdir()} == exports
+
+
+def test_a_spec_sets_its_cadence_and_the_survey_indicators_carry_it(drop: Path) -> None:
+    parsed = parse(drop)
+    assert parsed.spec.cadence_years == 2
+    assert {row["cadence_years"] for row in surveys.indicator_rows([parsed])} == {2}
+    edit_spec(drop, "cadence_years: 2 ", "")
+    assert parse(drop).spec.cadence_years is None
