@@ -228,6 +228,9 @@ def _update_docs(context: Any, quality_dir: Path, suite_name: str) -> Path:
         page = quality_dir.joinpath("validations", *old.to_tuple()[:-1])
         shutil.rmtree(page, ignore_errors=True)
     context.build_data_docs(site_names=[SITE], resource_identifiers=keys[-1:])
+    from expectations.offline_docs import make_offline
+
+    make_offline(quality_dir)  # the pages load their CSS and JS from the warehouse folder, not CDNs
     return quality_dir / "index.html"
 
 
