@@ -37,7 +37,7 @@ def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
     target = (Path(project.project_dir) / project.target_path).resolve()
     for folder in DBT_INPUTS:
         for path in folder.rglob("*"):
-            if target in path.parents or path.suffix not in {".sql", ".yml", ".yaml", ".csv"}:
+            if target in path.parents or path.suffix not in {".sql", ".yml", ".yaml", ".csv", ".md"}:
                 continue
             if path.stat().st_mtime > built:
                 return True

@@ -210,3 +210,14 @@ def test_build_fingerprint_follows_project_files_and_loads_but_not_dbt_output(tm
         con.execute("create table raw.kolada_values as select 1 as x")
     assert state.loads_unchanged(build, {"kolada_values": "20260101T000000Z"})
     assert not state.loads_unchanged(build, {"kolada_values": "20260201T000000Z"})
+
+
+def test_dbt_docs_open_on_the_projects_overview() -> None:
+    from orchestration.dbt import dbt_project, ensure_manifest
+
+    ensure_manifest()
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    overview = manifest["docs"]["doc.barnhalsa.__overview__"]["block_contents"]
+    for name in ["mart.duckdb", "v_indicator_comparison", "v_coverage", "fct_indicator_value", "read_only"]:
+        assert name in overview
+    assert "select" in overview and "v1.5.6" in overview
