@@ -44,7 +44,7 @@ CDN = {
     "https://cdn.jsdelivr.net/npm/vega-lite@5": "vega/vega-lite.min.js",
     "https://cdn.jsdelivr.net/npm/vega-embed@6": "vega/vega-embed.min.js",
     "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css": (
-        "bootstrap-dark/bootstrap-prefers-dark.css"
+        "bootstrap-dark/bootstrap-prefers-dark.min.css"
     ),
 }
 # GE's logo (with a tracking query string) from S3 -> the copy in the site's static/images/
