@@ -186,3 +186,21 @@ def test_full_mart_opens_in_the_duckdb_1x_cli_with_labels(urls: dict[str, str], 
         assert comment.startswith("Swedish label of sex")
     export = warehouse_dir / "export"
     assert (export / WORKBOOK).exists() and (export / "v_indicator_comparison.csv").exists()
+
+
+def test_the_storage_version_can_be_lowered_for_duckdb_1_4_drivers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB 1.4 reads formats 64-67 only; BARNHALSA_STORAGE_VERSION=v1.4.0 writes 67."""
+    from warehouse.publish import PublishError
+
+    build, mart = tmp_path / "build.duckdb", tmp_path / "mart.duckdb"
+    make_build_db(build)
+    monkeypatch.setenv("BARNHALSA_STORAGE_VERSION", "v1.4.0")
+    publish_mart(build, mart)
+    assert storage_format(mart) == 67
+    assert cli_rows(mart, "select count(*) as n from v_demo") == [{"n": "2"}]
+    monkeypatch.setenv("BARNHALSA_STORAGE_VERSION", "1.4")
+    with pytest.raises(PublishError, match="BARNHALSA_STORAGE_VERSION='1.4'"):
+        publish_mart(build, mart)
+    assert storage_format(mart) == 67  # the published file stays as it was

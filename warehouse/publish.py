@@ -39,8 +39,10 @@ from xml.sax.saxutils import escape
 import duckdb
 
 MART_SCHEMA = "mart"
-# The newest storage format DuckDB 1.x reads (1.5.6 reads 64-68; 2.0 writes 69 by default).
+# The newest storage format DuckDB 1.x reads (1.5.x reads 64-68; 2.0 writes 69 by default).
+# DuckDB 1.4 reads 64-67 only: BARNHALSA_STORAGE_VERSION=v1.4.0 writes a file it opens.
 STORAGE_VERSION = "v1.5.6"
+STORAGE_VERSION_ENV = "BARNHALSA_STORAGE_VERSION"
 EXPORT_SUFFIXES = (".parquet", ".csv", ".xlsx")
 WORKBOOK = "barnhalsa.xlsx"
 CSV_BOM = b"\xef\xbb\xbf"
@@ -83,7 +85,7 @@ def publish_mart(
     timings: dict[str, float] = {}
     try:
         with duckdb.connect(":memory:") as con:
-            con.execute(f"attach ? as pub (storage_version '{STORAGE_VERSION}')", [str(tmp)])
+            con.execute(f"attach ? as pub (storage_version '{storage_version()}')", [str(tmp)])
             con.execute("attach ? as build (read_only)", [str(build_db)])
             names = [
                 r[0]
@@ -129,6 +131,14 @@ def publish_mart(
         raise
     exports = _swap_exports(staging, export_dir) if staging is not None and export_dir is not None else {}
     return Publication(mart_db, tables, published_at, mart_db.stat().st_size, exports, timings)
+
+
+def storage_version() -> str:
+    """The storage version the mart is written in: ``BARNHALSA_STORAGE_VERSION``, else v1.5.6."""
+    version = os.environ.get(STORAGE_VERSION_ENV, "").strip() or STORAGE_VERSION
+    if not re.fullmatch(r"v\d+\.\d+\.\d+", version):
+        raise PublishError(f"{STORAGE_VERSION_ENV}={version!r}: a DuckDB version such as v1.5.6 or v1.4.0")
+    return version
 
 
 def open_published(mart_db: Path) -> duckdb.DuckDBPyConnection:
