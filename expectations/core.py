@@ -25,6 +25,9 @@ DATASOURCE = "barnhalsa"
 SITE = "barnhalsa_quality"
 KEEP_RESULTS = 3  # validation results kept per suite in the Data Docs
 SAMPLE_ROWS = 5
+PARTIAL_ROWS = 200  # failing rows GE reports by index: the ids a failure line names come from them
+ID_COLUMNS = ("indicator_id", "kpi_id", "table_key")  # what a failing row is about, first one present
+SHOWN_IDS = 12
 
 # DuckDB column type -> the pandas dtype ``frames.read_table`` gives it.
 PANDAS_DTYPES = {
@@ -34,6 +37,7 @@ PANDAS_DTYPES = {
     "double": "float64",
     "boolean": "boolean",
     "timestamptz": "datetime64[us, UTC]",
+    "date": "datetime64[us]",
 }
 
 
@@ -54,11 +58,24 @@ class Failure:
     unexpected_count: int | None
     observed: str
     sample: list[dict[str, Any]]
+    id_column: str = ""  # the column naming what the failing rows are about (indicator_id, kpi_id)
+    ids: tuple[str, ...] = ()  # its distinct values on the failing rows GE listed
+    ids_complete: bool = True  # False when GE listed only some of the failing rows
 
     def line(self) -> str:
         count = "" if self.unexpected_count is None else f", {self.unexpected_count} failing rows"
         observed = f", observed {self.observed}" if self.observed else ""
-        return f"[{self.severity.upper()}] {self.name}: {self.expectation}{count}{observed}"
+        return f"[{self.severity.upper()}] {self.name}: {self.expectation}{count}{self.ids_text()}{observed}"
+
+    def ids_text(self) -> str:
+        """`` (indicator_id: a, b, … 3 more)``: what the failing rows are about; empty without ids."""
+        if not self.ids:
+            return ""
+        shown = ", ".join(self.ids[:SHOWN_IDS])
+        more = len(self.ids) - SHOWN_IDS
+        tail = f", … {more} more" if more > 0 else ""
+        tail += ", among others" if not self.ids_complete else ""
+        return f" ({self.id_column}: {shown}{tail})"
 
 
 @dataclass(frozen=True)
@@ -150,7 +167,7 @@ def validate(
     )
     result = definition.run(
         batch_parameters={"dataframe": df},
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20},
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": PARTIAL_ROWS},
         run_id=RunIdentifier(run_name=run_name or "adhoc"),
     )
     failures = [_failure(r, df) for r in result.results if not r.success]
@@ -211,6 +228,9 @@ def _update_docs(context: Any, quality_dir: Path, suite_name: str) -> Path:
         page = quality_dir.joinpath("validations", *old.to_tuple()[:-1])
         shutil.rmtree(page, ignore_errors=True)
     context.build_data_docs(site_names=[SITE], resource_identifiers=keys[-1:])
+    from expectations.offline_docs import make_offline
+
+    make_offline(quality_dir)  # the pages load their CSS and JS from the warehouse folder, not CDNs
     return quality_dir / "index.html"
 
 
@@ -263,13 +283,22 @@ def _failure(result: Any, df: pd.DataFrame) -> Failure:
     sample = _rows(df, indexes[:SAMPLE_ROWS]) if indexes else []
     if not sample and details.get("partial_unexpected_list"):
         sample = [{"value": _plain(v)} for v in details["partial_unexpected_list"][:SAMPLE_ROWS]]
+    id_column = next((c for c in ID_COLUMNS if c in df.columns), "")
+    ids: tuple[str, ...] = ()
+    if id_column and indexes:
+        listed = df.loc[[i for i in indexes if i in df.index], id_column]
+        ids = tuple(dict.fromkeys(str(v) for v in listed if v is not None and v is not pd.NA))
+    unexpected = details.get("unexpected_count")
     return Failure(
         name=(config.meta or {}).get("name", config.type),
         expectation=label,
         severity=str(getattr(config.severity, "value", config.severity) or CRITICAL),
-        unexpected_count=details.get("unexpected_count"),
+        unexpected_count=unexpected,
         observed="" if observed is None else _short(observed),
         sample=sample,
+        id_column=id_column if ids else "",
+        ids=ids,
+        ids_complete=unexpected is None or len(indexes) >= unexpected,
     )
 
 

@@ -20,6 +20,7 @@ SQL_TYPES = {
     "DOUBLE": "double",
     "BOOLEAN": "boolean",
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "DATE": "date",
 }
 
 

@@ -173,9 +173,28 @@ def freshness_frame(
 ) -> pd.DataFrame:
     """Newest period per indicator, its age in years and the age the cadence allows."""
     cadence = cadence or load_cadence()
+    cadence = {**cadence, "sources": {**survey_cadence(build_db), **cadence["sources"]}}
     year = (today or date.today()).year
     df = query(build_db, NEWEST_SQL)
     return freshness_table(df, year, cadence)
+
+
+def survey_cadence(build_db: Path) -> dict[str, dict[str, int]]:
+    """Each survey whose spec sets ``cadence_years``: its newest wave may be that many years old,
+    plus one for its results to arrive (``{'survey:<name>': {'max_lag_years': n + 1}}``)."""
+    columns = query(
+        build_db,
+        "select column_name from duckdb_columns() where schema_name = 'raw'"
+        " and table_name = 'survey_indicators'",
+    )
+    if "cadence_years" not in set(columns["column_name"]):
+        return {}
+    rows = query(
+        build_db,
+        "select source, max(cadence_years) as cadence_years from raw.survey_indicators"
+        " where cadence_years is not null group by source",
+    )
+    return {r.source: {"max_lag_years": int(r.cadence_years) + 1} for r in rows.itertuples()}
 
 
 def freshness_table(newest: pd.DataFrame, year: int, cadence: dict[str, Any]) -> pd.DataFrame:

@@ -50,7 +50,7 @@ NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?", r
 # every key a spec may hold, per level; any other key is an error (a misspelt one is never ignored)
 SPEC_KEYS = (
     "survey", "title", "file", "sheet", "encoding", "separator", "decimal",
-    "columns", "codes", "indicators", "suppression",
+    "columns", "codes", "indicators", "suppression", "cadence_years",
 )  # fmt: skip
 CODES_KEYS = ("sex", "age")
 INDICATOR_KEYS = ("id", "question", "title", "protective_factor", "unit", "higher_is_better")
@@ -114,6 +114,7 @@ class SurveySpec:
     min_respondents: int = MIN_RESPONDENTS
     min_response_rate: float = MIN_RESPONSE_RATE
     low_precision_below: int = LOW_PRECISION_BELOW
+    cadence_years: int | None = None  # a new wave every so many years (freshness: cadence + 1 years)
 
     @property
     def source(self) -> str:
@@ -300,6 +301,11 @@ def load_spec(path: Path, catalogue_ids: Iterable[str] = ()) -> SurveySpec:
         problem("separator", f"separator {separator!r}: use ';', ',' or a tab")
     indicators = _indicators(raw.get("indicators"), set(catalogue_ids), problem)
     thresholds = _thresholds(_mapping(raw, "suppression", problem), problem)
+    cadence = raw.get("cadence_years")
+    if cadence is not None and (
+        isinstance(cadence, bool) or not isinstance(cadence, int) or not 1 <= cadence <= 10
+    ):
+        problem("cadence_years", f"cadence_years = {cadence!r}: a whole number of years from 1 to 10")
     if problems:
         raise SurveyError(problems)
     return SurveySpec(
@@ -315,6 +321,7 @@ def load_spec(path: Path, catalogue_ids: Iterable[str] = ()) -> SurveySpec:
         separator=str(separator) if separator is not None else None,
         decimal=decimal,
         sheet=str(raw["sheet"]) if raw.get("sheet") else None,
+        cadence_years=cadence,
         **thresholds,
     )
 
@@ -924,6 +931,7 @@ def indicator_rows(parsed: Sequence[ParsedSurvey]) -> list[dict[str, Any]]:
             "source_ref": i.question,
             "unit": i.unit,
             "higher_is_better": i.higher_is_better,
+            "cadence_years": p.spec.cadence_years,
         }
         for p in parsed
         for i in p.spec.indicators.values()

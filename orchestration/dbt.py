@@ -37,7 +37,7 @@ def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
     target = (Path(project.project_dir) / project.target_path).resolve()
     for folder in DBT_INPUTS:
         for path in folder.rglob("*"):
-            if target in path.parents or path.suffix not in {".sql", ".yml", ".yaml", ".csv"}:
+            if target in path.parents or path.suffix not in {".sql", ".yml", ".yaml", ".csv", ".md"}:
                 continue
             if path.stat().st_mtime > built:
                 return True
@@ -105,13 +105,14 @@ def barnhalsa_dbt(
 
     Skipped, with nothing materialised (so the checks and the publish step are skipped too),
     when the raw tables were loaded from the same landing batches and the project files are the
-    same as for the mart published last, and that mart is still there.
+    same as for the mart published last, and that mart is still there. That holds for a subset
+    too (``refresh_surveys`` builds the models downstream of the surveys): with every input as
+    published, building any part again would publish the same mart.
     """
     fingerprint = state.build_fingerprint(warehouse.build_db, state.dbt_project_digest())
     full_build = not context.is_subset
     if (
-        full_build
-        and not state.forced()
+        not state.forced()
         and warehouse.mart_db.exists()
         and state.read_state(warehouse.build_db).get("published") == fingerprint
     ):

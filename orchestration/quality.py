@@ -92,11 +92,12 @@ def quarantine(gate: Gate, outcome: Any, warehouse: WarehouseResource) -> list:
 
 
 def _failure_table(failures: list[Any]) -> str:
-    lines = ["| severity | expectation | failing rows | observed |", "|---|---|---|---|"]
+    lines = ["| severity | expectation | failing rows | about | observed |", "|---|---|---|---|---|"]
     for f in failures:
         count = "" if f.unexpected_count is None else str(f.unexpected_count)
         observed = f.observed.replace("|", "\\|")
-        lines.append(f"| {f.severity} | **{f.name}** `{f.expectation}` | {count} | {observed} |")
+        about = f.ids_text().strip(" ()").replace("|", "\\|")
+        lines.append(f"| {f.severity} | **{f.name}** `{f.expectation}` | {count} | {about} | {observed} |")
     return "\n".join(lines)
 
 

@@ -219,16 +219,32 @@ def drop_folder_state(warehouse: WarehouseResource) -> str:
     return hashlib.sha256("\n".join(entries).encode()).hexdigest() if entries else ""
 
 
+def landed_digest(warehouse: WarehouseResource) -> str | None:
+    """The digest of the drop folder as the newest survey landing batch holds it; None before any."""
+    batch = Landing(warehouse.raw_dir, SOURCE).latest_or_none()
+    return batch.info().get("digest") if batch is not None else None
+
+
 @sensor(
     job=refresh_surveys,
     minimum_interval_seconds=30,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Runs refresh_surveys when a file in the survey drop folder appears or changes.",
+    description=(
+        "Runs refresh_surveys when a file in the survey drop folder appears or changes, against the"
+        " files last landed: starting make dev with the drop folder as last landed runs nothing."
+    ),
 )
 def survey_drop_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
     state, previous = drop_folder_state(warehouse), context.cursor or ""
     if state == previous:
         return SkipReason(f"No new or changed file in {warehouse.surveys_dir}")
     context.update_cursor(state)
-    # emptied: run once more, so the surveys taken out leave the mart too
+    # Names, sizes and times moved (or the sensor has no cursor yet, as when make dev starts): a run
+    # only when the contents differ from the newest landing batch. An emptied folder differs from
+    # a batch that held surveys, so the surveys taken out leave the mart too.
+    drop = warehouse.surveys_dir
+    contents = surveys.folder_digest(drop) if drop.is_dir() else surveys.drop_digest([])
+    landed = landed_digest(warehouse)
+    if contents is not None and contents == landed:
+        return SkipReason(f"The files in {drop} are those of the newest survey landing batch")
     return RunRequest(run_key=state or f"emptied-after-{previous}")

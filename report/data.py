@@ -23,7 +23,8 @@ STATUS_WORDS = {
     "not_applicable": "ej tillämpligt",
     "not_yet_available": "ej publicerat ännu",
     "not_available": "uppgift saknas",
-    "Missing": "uppgift saknas",
+    "missing": "uppgift saknas",
+    "Missing": "uppgift saknas",  # marts published before the status vocabulary was lower-case
     "no_row": "ingen uppgift från källan",
 }
 

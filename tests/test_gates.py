@@ -105,3 +105,27 @@ def test_freshness_against_the_catalogue_cadence(build_db: Path) -> None:
     outcome = core.validate(gates.freshness(), frame)
     assert outcome.failed_names == {"newest_period_fresh"} and not outcome.errors
     assert [row["indicator_id"] for row in outcome.failures[0].sample] == ["fohm_x"]
+    assert outcome.failures[0].ids == ("fohm_x",)
+    assert "(indicator_id: fohm_x)" in outcome.describe()  # make run's WARN line names it
+
+
+def test_a_survey_spec_sets_its_cadence(build_db: Path) -> None:
+    """A survey run every third year is fresh three years after its last wave and one more while
+    its results arrive; without cadence_years, the default one year makes it late at once."""
+    with duckdb.connect(str(build_db)) as con:
+        con.execute(
+            "insert into mart.fct_indicator_value values"
+            " ('survey_y', '1780', 2023, 2023, 40.0, 'survey:y'),"
+            " ('survey_z', '1780', 2023, 2023, 40.0, 'survey:z')"
+        )
+        con.execute(
+            "create table raw.survey_indicators as select * from (values"
+            " ('survey_y', 'survey:y', 3), ('survey_z', 'survey:z', null::integer)"
+            ") t(indicator_id, source, cadence_years)"
+        )
+    assert gates.survey_cadence(build_db) == {"survey:y": {"max_lag_years": 4}}
+    frame = gates.freshness_frame(build_db, date(2026, 6, 1))
+    ages = {r.indicator_id: (r.age_years, r.max_age_years) for r in frame.itertuples()}
+    assert ages["survey_y"] == (3.0, 4.0) and ages["survey_z"] == (3.0, 1.0)
+    outcome = core.validate(gates.freshness(), frame)
+    assert "survey_z" in outcome.failures[0].ids and "survey_y" not in outcome.failures[0].ids

@@ -89,8 +89,12 @@ def test_publish_exports_parquet_and_a_failed_publish_keeps_the_previous_export(
     make_build_db(build, 3)
     publication = publish_mart(build, mart, run_id="r1", export_dir=export)
     assert sorted(publication.exports) == [
+        "barnhalsa.xlsx",
+        "dim_region.csv",
         "dim_region.parquet",
+        "meta_publication.csv",
         "meta_publication.parquet",
+        "v_coverage.csv",
         "v_coverage.parquet",
     ]
     with duckdb.connect() as con:
@@ -122,7 +126,12 @@ def test_publish_exports_parquet_and_a_failed_publish_keeps_the_previous_export(
         con.execute("drop table mart.v_coverage")
     publication = publish_mart(build, mart, run_id="r3", export_dir=export)
     assert publication.tables == {"dim_region": 4}
-    assert sorted(p.name for p in export.iterdir()) == ["dim_region.parquet", "meta_publication.parquet"]
+    assert sorted(p.name for p in export.iterdir()) == [
+        "dim_region.csv",
+        "dim_region.parquet",
+        "meta_publication.csv",
+        "meta_publication.parquet",
+    ]
 
 
 def test_every_model_column_and_view_is_documented_and_exposed() -> None:
@@ -201,3 +210,14 @@ def test_build_fingerprint_follows_project_files_and_loads_but_not_dbt_output(tm
         con.execute("create table raw.kolada_values as select 1 as x")
     assert state.loads_unchanged(build, {"kolada_values": "20260101T000000Z"})
     assert not state.loads_unchanged(build, {"kolada_values": "20260201T000000Z"})
+
+
+def test_dbt_docs_open_on_the_projects_overview() -> None:
+    from orchestration.dbt import dbt_project, ensure_manifest
+
+    ensure_manifest()
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    overview = manifest["docs"]["doc.barnhalsa.__overview__"]["block_contents"]
+    for name in ["mart.duckdb", "v_indicator_comparison", "v_coverage", "fct_indicator_value", "read_only"]:
+        assert name in overview
+    assert "select" in overview and "v1.5.6" in overview

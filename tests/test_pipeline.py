@@ -45,7 +45,7 @@ def test_pipeline_publishes_exactly_what_the_server_served(
     for kpi, region, year, sex, value, status in rows:
         kolada_id = "00" + region if len(region) == 2 else region
         assert served[(kpi, kolada_id, year, sex_code[sex])] == value
-        assert (status == "Missing") == (value is None)
+        assert (status == "missing") == (value is None)
     assert kolada_server.requests_to("/data/") >= 3  # two 429s, then the answer
     assert_views_for_karlstad(warehouse_dir, served)
 

@@ -216,6 +216,8 @@ def test_microdata_is_rejected(drop: Path, header: str | None, reason: str) -> N
         ("protective_factor: framtidstro", "protective_factor: lycka", "unknown protective_factor 'lycka'"),
         ("  n: Antal svar", "", "columns.n is required"),
         ("Flickor: female", "Flickor: girls", "the mart's sexes are total, female, male"),
+        ("cadence_years: 2 ", "cadence_years: 0 ", "cadence_years = 0: a whole number of years from 1 to 10"),
+        ("cadence_years: 2 ", "cadence_years: två ", "cadence_years = 'två'"),
     ],
 )
 def test_spec_errors_name_the_spec(drop: Path, old: str, new: str, reason: str) -> None:
@@ -249,6 +251,12 @@ def test_spec_errors_name_the_spec(drop: Path, old: str, new: str, reason: str) 
             "indicators[1]: unknown key 'higher_is_beter'; did you mean 'higher_is_better'?",
         ),
         ("title: Exempel", "rubrik: Exempel", None, "unknown key 'rubrik'; the nearest known key is"),
+        (
+            "cadence_years: 2",
+            "cadence_year: 2",
+            None,
+            "unknown key 'cadence_year'; did you mean 'cadence_years'?",
+        ),
     ],
 )
 def test_an_unknown_spec_key_at_any_level_names_the_key_and_the_nearest_known_one(
@@ -764,3 +772,70 @@ def test_privacy_check_finds_a_value_on_too_few_or_one_that_follows_from_its_mar
         ("k", "1715", "male", "17", "the only hidden cell among its age groups"),
     ]
     assert report.counts == {"survey:x": {"rows": 26, "suppressed": 9, "low_precision": 0}}
+
+
+def test_sensor_starts_from_the_last_landed_drop_folder(warehouse_dir: Path) -> None:
+    """make dev starts the sensor without a cursor: files as last landed start no run; a touched
+    file with the same contents starts none either; a changed or removed file does."""
+    from dagster import build_sensor_context
+
+    from ingest import surveys
+    from ingest.landing import Landing
+    from orchestration.resources import WarehouseResource
+    from orchestration.surveys import survey_drop_sensor
+
+    def tick(cursor: str | None):
+        with build_sensor_context(cursor=cursor, resources={"warehouse": WarehouseResource()}) as context:
+            result = survey_drop_sensor.evaluate_tick(context)
+        return result.run_requests, result.cursor
+
+    drop = warehouse_dir / "surveys"
+    drop.mkdir()
+    for name in (SPEC, DATA):
+        shutil.copy(EXAMPLE / name, drop / name)
+    landing = Landing(warehouse_dir / "raw", "survey")
+    landing.start_batch().commit({"digest": surveys.folder_digest(drop)})  # as survey_landing leaves it
+
+    requests, cursor = tick(None)  # make dev starts
+    assert requests == [] and cursor
+    assert tick(cursor)[0] == []
+    (drop / DATA).touch()  # saved again unchanged: new time, same contents
+    os.utime(drop / DATA, ns=(1, 1))
+    requests, touched = tick(cursor)
+    assert requests == [] and touched != cursor
+    edit_data(drop, 2, ";78,0;", ";77,0;")
+    changed, cursor = tick(touched)
+    assert len(changed) == 1
+    for name in (SPEC, DATA):
+        (drop / name).unlink()
+    emptied, _ = tick(cursor)
+    assert len(emptied) == 1  # the survey leaves the mart
+    landing.start_batch().commit({"digest": surveys.drop_digest([])})
+    assert tick(None)[0] == []  # restarted after the emptied folder was landed
+
+
+def test_refresh_surveys_with_no_changed_file_publishes_nothing(
+    urls: dict[str, str], warehouse_dir: Path
+) -> None:
+    from orchestration.surveys import refresh_surveys
+    from tests.pipeline import run_pipeline
+
+    shutil.copytree(EXAMPLE, warehouse_dir / "surveys", ignore=shutil.ignore_patterns("*.md"))
+    assert run_pipeline(**urls).success
+    mart = warehouse_dir / "mart.duckdb"
+    published = (mart.stat().st_ino, mart.read_bytes())
+    exports = {p.name: p.stat().st_mtime_ns for p in (warehouse_dir / "export").iterdir()}
+    result = run_pipeline(selection=refresh_surveys.selection)
+    assert result.success
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "published_mart" not in materialized and "mart/fct_indicator_value" not in materialized
+    assert (mart.stat().st_ino, mart.read_bytes()) == published
+    assert {p.name: p.stat().st_mtime_ns for p in (warehouse_dir / "export").iterdir()} == exports
+
+
+def test_a_spec_sets_its_cadence_and_the_survey_indicators_carry_it(drop: Path) -> None:
+    parsed = parse(drop)
+    assert parsed.spec.cadence_years == 2
+    assert {row["cadence_years"] for row in surveys.indicator_rows([parsed])} == {2}
+    edit_spec(drop, "cadence_years: 2 ", "")
+    assert parse(drop).spec.cadence_years is None

@@ -128,5 +128,6 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "source_ref": "varchar",
         "unit": "varchar",
         "higher_is_better": "boolean",
+        "cadence_years": "integer",
     },
 }

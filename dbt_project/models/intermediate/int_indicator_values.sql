@@ -1,5 +1,6 @@
 -- Every source's values on the mart's codes: indicator id from the catalogue,
--- SCB-style region codes, sex total/female/male, status 'ok' / 'missing' / a flag.
+-- SCB-style region codes, sex total/female/male, one lower-case status vocabulary
+-- (catalog/statuses.csv) and the source's own marker or flag beside it (source_marker).
 with catalogue as (
     select indicator_id, source, source_ref
     from {{ ref('indicators') }}
@@ -17,12 +18,14 @@ kolada as (
         cast(null as double) as ci_low,
         cast(null as double) as ci_high,
         cast(null as double) as n,
-        coalesce(v.source_status, case when v.value is null then 'missing' else 'ok' end) as status,
+        coalesce(lower(nullif(trim(v.source_status), '')), case when v.value is null then 'missing' else 'ok' end)
+            as status,
         'kolada' as source,
         v.kpi_id as source_ref,
         v.request_url,
         v.fetched_at,
-        v.body_sha256
+        v.body_sha256,
+        v.source_status as source_marker
     from {{ ref('stg_kolada__values') }} as v
     inner join catalogue
         on catalogue.source = 'kolada'
@@ -46,7 +49,8 @@ pxweb as (
         source_ref,
         request_url,
         fetched_at,
-        body_sha256
+        body_sha256,
+        marker as source_marker
     from {{ ref('stg_pxweb__values') }}
 )
 

@@ -126,5 +126,6 @@ select
     source_ref,
     request_url,
     fetched_at,
-    body_sha256
+    body_sha256,
+    cast(null as varchar) as source_marker
 from ruled

@@ -1,4 +1,5 @@
 -- The catalogue, and the indicators the dropped survey specs declare.
+with indicators as (
 select
     indicator_id,
     title,
@@ -20,3 +21,14 @@ select
     higher_is_better,
     cast(null as varchar) as rate_ages
 from {{ ref('stg_survey__indicators') }}
+)
+
+select
+    i.*,
+    pf.label_sv as protective_factor_label,
+    a.indicator_id is not null as adult_measure
+from indicators as i
+left join {{ ref('protective_factors') }} as pf
+    on pf.protective_factor = i.protective_factor
+left join {{ ref('adult_indicators') }} as a
+    on a.indicator_id = i.indicator_id

@@ -20,7 +20,8 @@ facts as (
         value,
         ci_low,
         ci_high,
-        status
+        status,
+        status_label
     from {{ ref('fct_indicator_value') }}
 ),
 
@@ -48,6 +49,7 @@ wide as (
         max(f.ci_low) filter (where f.sex = 'total') as ci_low_total,
         max(f.ci_high) filter (where f.sex = 'total') as ci_high_total,
         max(f.status) filter (where f.sex = 'total') as status_total,
+        max(f.status_label) filter (where f.sex = 'total') as status_label_total,
         max(f.value) filter (where f.sex = 'female') as value_female,
         max(f.status) filter (where f.sex = 'female') as status_female,
         max(f.value) filter (where f.sex = 'male') as value_male,
@@ -128,10 +130,15 @@ select
     s.sweden_total as sweden_value,
     round(r.value_total - s.sweden_total, 6) as diff_sweden,
     s.sweden_female,
-    s.sweden_male
+    s.sweden_male,
+    di.protective_factor_label,
+    r.status_label_total as status_label,
+    {{ period_date('r.period_end') }} as period_date
 from ranked as r
 left join sweden as s
     on s.indicator_id = r.indicator_id
     and s.age_group = r.age_group
     and s.period_start = r.period_start
     and s.period_end = r.period_end
+left join {{ ref('dim_indicator') }} as di
+    on di.indicator_id = r.indicator_id

@@ -93,7 +93,8 @@ select
         when coalesce(p.n_periods_with_value, 0) = 0 then 'missing'
         when p.n_periods_with_value = p.n_periods_expected then 'complete'
         else 'partial'
-    end as coverage
+    end as coverage,
+    i.protective_factor_label
 from regions as r
 cross join {{ ref('dim_indicator') }} as i
 left join per_region as p

@@ -15,7 +15,9 @@ with facts as (
         ci_high,
         status,
         source,
-        source_ref
+        source_ref,
+        status_label,
+        is_latest
     from {{ ref('fct_indicator_value') }}
 ),
 
@@ -77,7 +79,12 @@ select
     g.kommungrupp_n,
     round(f.value - g.kommungrupp_mean, 6) as diff_kommungrupp,
     f.source,
-    f.source_ref
+    f.source_ref,
+    {{ sex_label('f.sex', 'i.adult_measure') }} as sex_label,
+    i.protective_factor_label,
+    f.status_label,
+    {{ period_date('f.period_end') }} as period_date,
+    f.is_latest
 from facts as f
 inner join regions as r
     on r.region_code = f.region_code

@@ -16,6 +16,7 @@ with series as (
         ci_low,
         ci_high,
         status,
+        status_label,
         {%- for k in steps %}
         lag(period_start, {{ k }}) over w as base_start_{{ k }},
         lag(period_end, {{ k }}) over w as base_end_{{ k }},
@@ -53,6 +54,10 @@ select
     s.ci_low as latest_ci_low,
     s.ci_high as latest_ci_high,
     s.status as latest_status,
+    s.status_label as latest_status_label,
+    {{ sex_label('s.sex', 'i.adult_measure') }} as sex_label,
+    i.protective_factor_label,
+    {{ period_date('s.period_end') }} as latest_period_date,
     {%- for k in steps %}
     case when s.base_start_{{ k }} is not null then
         {{ period_label('s.base_start_' ~ k, 's.base_end_' ~ k) }}
