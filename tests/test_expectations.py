@@ -76,6 +76,10 @@ def fact(indicator: str, region: str, sex: str, value: float | None, **extra: An
         "status": "ok" if value is not None else "missing",
         "rate_population": None,
         "rate_per_1000": None,
+        "rate_ci_low": None,
+        "rate_ci_high": None,
+        "denominator": None,
+        "ci_method": None,
         "source": "kolada",
         "source_ref": "N15428",
         "fetched_at": TS,
@@ -240,6 +244,9 @@ def indicator_frame() -> pd.DataFrame:
             **vars(i),
             "higher_is_better": i.higher_is_better,
             "rate_ages": f"{i.rate_ages[0]}-{i.rate_ages[1]}" if i.rate_ages else None,
+            "denominator_ages": (
+                f"{i.denominator_ages[0]}-{i.denominator_ages[1]}" if i.denominator_ages else None
+            ),
         }
         for i in load_catalog()
     ]

@@ -7,7 +7,8 @@ select
     source_ref,
     unit,
     higher_is_better,
-    rate_ages
+    rate_ages,
+    denominator_ages
 from {{ ref('indicators') }}
 union all
 select
@@ -18,5 +19,6 @@ select
     source_ref,
     unit,
     higher_is_better,
-    cast(null as varchar) as rate_ages
+    cast(null as varchar) as rate_ages,
+    cast(null as varchar) as denominator_ages
 from {{ ref('stg_survey__indicators') }}
