@@ -75,6 +75,7 @@ class Verdict:
     trend: str | None = None  # improving / worsening / no_significant_change / not_tested
     trend_method: str | None = None  # chi_square_trend or wls
     trend_first_period: str | None = None
+    trend_last_period: str | None = None
     vs_sweden: str | None = None  # better / worse / similar / not_compared
     diff_sweden: float | None = None
     sweden_value: float | None = None
@@ -309,7 +310,8 @@ def _add_verdicts(con, indicators: dict[tuple[str, str], Indicator], county: str
     for ind_id, age, sex, start, end, direction, base, change, *trend in con.execute(
         """
         select indicator_id, age_group, sex, latest_period_start, latest_period_end,
-            direction_1, base_period_1, change_1, compared_on, trend, trend_method, trend_first_period
+            direction_1, base_period_1, change_1, compared_on, trend, trend_method, trend_first_period,
+            trend_last_period
         from v_indicator_trend where region_code = ?
         """,
         [county],
@@ -318,7 +320,13 @@ def _add_verdicts(con, indicators: dict[tuple[str, str], Indicator], county: str
             verdict = indicator.verdicts.setdefault(sex, Verdict(sex))
             verdict.period = Period(start, end) if start is not None else None
             verdict.direction_1, verdict.base_period_1, verdict.change_1 = direction, base, change
-            verdict.compared_on, verdict.trend, verdict.trend_method, verdict.trend_first_period = trend
+            (
+                verdict.compared_on,
+                verdict.trend,
+                verdict.trend_method,
+                verdict.trend_first_period,
+                verdict.trend_last_period,
+            ) = trend
     for ind_id, age, sex, start, end, value, status, vs, diff, sweden in con.execute(
         """
         select c.indicator_id, c.age_group, c.sex, c.period_start, c.period_end, c.value, c.status,

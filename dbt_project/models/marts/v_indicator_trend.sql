@@ -88,6 +88,8 @@ tests as (
         count(*) as trend_points,
         min(period_start) as first_start,
         arg_min(period_end, period_start) as first_end,
+        max(period_end) as last_end,
+        arg_max(period_start, period_end) as last_start,
         bool_and(has_counts) as all_counts,
         {{ chi_square_trend_z('t', 'r', 'n') }} as chi_z,
         {{ wls_trend_z('t', 'y', 'w') }} as wls_z
@@ -129,6 +131,7 @@ select
     {%- endfor %}
     coalesce(t.trend_points, 0) as trend_points,
     case when t.trend_points >= 3 then {{ period_label('t.first_start', 't.first_end') }} end as trend_first_period,
+    case when t.trend_points >= 3 then {{ period_label('t.last_start', 't.last_end') }} end as trend_last_period,
     case
         when t.trend_points >= 3 and t.all_counts then 'chi_square_trend'
         when t.trend_points >= 3 then 'wls'
