@@ -13,6 +13,7 @@ regions, the catalogue's KPIs over ``--years`` years, as bench/mart_views.py; co
 for 17 only, no PDF).
 
     python bench/dbt_intervals.py [--build-db warehouse/build.duckdb] [--base REF] [--repeat 3]
+                                  [--save-build-db FILE]
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def dbt_build(project: Path, build_db: Path, work: Path) -> tuple[float, dict[st
         [
             str(DBT),
             "build",
+            "--full-refresh",  # seeds recreated: the base project's catalogue may have other columns
             "--profiles-dir",
             str(project),
             "--target-path",
@@ -111,16 +113,20 @@ def changed_seconds(nodes: dict[str, float]) -> tuple[float, float]:
     return models, tests
 
 
+def scb_code(kolada_id: str) -> str:
+    return kolada_id[2:] if len(kolada_id) == 4 and kolada_id.startswith("00") else kolada_id
+
+
 def full_run_build_db(tmp: Path, years: int, last_year: int) -> Path:
     """Raw tables of a full run against local sources (all regions), as bench/mart_views.py."""
-    from bench.mart_views import regions, run_job, scb_code
     from ingest.catalog import source_refs
     from tests import pxweb_server
     from tests.kolada_server import KoladaServer, synthetic_data
+    from tests.local_sources import all_regions
     from tests.pxweb_fixtures import pxweb_states
 
     year_list = list(range(last_year - years + 1, last_year + 1))
-    region_rows, origin = regions()
+    region_rows, origin = all_regions()
     kolada = KoladaServer(synthetic_data(source_refs("kolada"), year_list, region_rows))
     threading.Thread(target=kolada.serve_forever, daemon=True).start()
     codes = [scb_code(r["id"]) for r in region_rows]
@@ -143,14 +149,29 @@ def full_run_build_db(tmp: Path, years: int, last_year: int) -> Path:
             "GX_ANALYTICS_ENABLED": "false",
         }
         env.pop("BARNHALSA_FORCE", None)
-        config = {
-            "resources": {"kolada_api": {"config": {"years": years, "last_year": last_year}}},
-            "ops": {"county_reports": {"config": {"counties": ["17"], "pdf": False}}},
-        }
-        wall, *_ = run_job(env, config)
+        config = tmp / "run_config.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "resources": {"kolada_api": {"config": {"years": years, "last_year": last_year}}},
+                    "ops": {"county_reports": {"config": {"counties": ["17"], "pdf": False}}},
+                }
+            )
+        )
+        started = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "orchestration.run", "refresh_mart", "-c", str(config)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode not in (0, 3):  # 3: published, some source tables not fresh
+            sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+            raise SystemExit(f"refresh_mart failed with exit status {proc.returncode}")
         print(
             f"Raw tables from a full run on {len(region_rows)} regions ({origin}),"
-            f" {years} years: {wall:.1f} s"
+            f" {years} years: {time.perf_counter() - started:.1f} s"
         )
     kolada.shutdown()
     return warehouse / "build.duckdb"
@@ -161,6 +182,7 @@ def main() -> None:
     parser.add_argument("--build-db", type=Path, help="a build.duckdb with raw tables (default: a full run)")
     parser.add_argument("--base", help="git ref of the dbt project to compare with")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--save-build-db", type=Path, help="keep the full run's build.duckdb here")
     parser.add_argument("--years", type=int, default=15)
     parser.add_argument("--last-year", type=int, default=2026)
     args = parser.parse_args()
@@ -169,6 +191,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="barnhalsa-bench-dbt-") as tmp_name:
         tmp = Path(tmp_name)
         build_db = args.build_db or full_run_build_db(tmp, args.years, args.last_year)
+        if args.save_build_db and not args.build_db:
+            shutil.copy(build_db, args.save_build_db)
         raw = tmp / "raw.duckdb"
         shutil.copy(build_db, raw)
         projects = {
