@@ -6,7 +6,7 @@
 --     value's 95 % interval (macro significance), unchanged inside it, not_compared when the
 --     latest value has no interval;
 --   trend: improving / worsening only when the test over the latest 5 periods (at least 3
---     points with an interval) is significant at 5 %: the chi-square test for trend
+--     points with an interval, overlapping pooled periods thinned out) is significant at 5 %: the chi-square test for trend
 --     (Cochran-Armitage) where every point is a share with its denominator (Wilson), weighted
 --     least squares with weights from the intervals otherwise (source intervals, whose
 --     numerators are survey-weighted and not counts, and rates with Byar intervals);
@@ -46,6 +46,7 @@ series as (
         lag(m, {{ k }}) over w as base_m_{{ k }},
         lag(status, {{ k }}) over w as base_status_{{ k }},
         {%- endfor %}
+        lag(period_end) over w as previous_end,
         count(*) over (partition by indicator_id, region_code, sex, age_group) as n_periods,
         row_number() over (
             partition by indicator_id, region_code, sex, age_group
@@ -55,9 +56,22 @@ series as (
     window w as (partition by indicator_id, region_code, sex, age_group order by period_start, period_end)
 ),
 
--- the points the trend test uses: the latest 5 periods, those with a value and an interval;
--- t = 1 … 5 in time order (the latest period is 5), y the measure, w = 1 / se², se from the
--- interval's width; r and n the numerator and denominator of a share with a Wilson interval
+-- a series of overlapping pooled periods (Folkhälsodata HLV: 2015-2018, 2016-2019, …) shares
+-- respondents between neighbouring points; the test takes only every span-th of them (the
+-- latest, then the one that ends before it starts), so its points do not overlap
+spacing as (
+    select
+        *,
+        bool_or(period_start <= previous_end) over s as overlapping,
+        max(period_end - period_start + 1) over s as span
+    from series
+    window s as (partition by indicator_id, region_code, sex, age_group)
+),
+
+-- the points the trend test uses: the latest 5 periods, those with a value and an interval
+-- (and not overlapping); t = 1 … 5 in time order (the latest period is 5), y the measure,
+-- w = 1 / se², se from the interval's width; r and n the numerator and denominator of a share
+-- with a Wilson interval
 points as (
     select
         indicator_id,
@@ -72,8 +86,9 @@ points as (
         ci_method = 'wilson' and denominator > 0 as has_counts,
         m / 100 * denominator as r,
         denominator as n
-    from series
+    from spacing
     where recency <= 5
+        and (not overlapping or (recency - 1) % span = 0)
         and m is not null
         and m_low is not null
         and m_high > m_low
