@@ -68,6 +68,31 @@ def fct_indicator_value(indicators: Sequence[Indicator] | None, region_codes: Se
         expect("n_not_negative", "ExpectColumnValuesToBeBetween", column="n", min_value=0),
         expect("rate_not_negative", "ExpectColumnValuesToBeBetween", column="rate_per_1000", min_value=0),
         expect(
+            "ci_method_accepted",
+            "ExpectColumnValuesToBeInSet",
+            column="ci_method",
+            value_set=["source", "wilson", "byar"],
+        ),
+        expect(
+            "rate_ci_low_le_rate",
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            column_A="rate_per_1000",
+            column_B="rate_ci_low",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+        expect(
+            "rate_le_rate_ci_high",
+            "ExpectColumnPairValuesAToBeGreaterThanB",
+            column_A="rate_ci_high",
+            column_B="rate_per_1000",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+        expect(
+            "denominator_not_negative", "ExpectColumnValuesToBeBetween", column="denominator", min_value=0
+        ),
+        expect(
             "missing_value_not_ok",
             "ExpectColumnValuesToNotBeInSet",
             column="status",
@@ -115,6 +140,12 @@ def dim_indicator() -> Suite:
             "rate_ages_shape",
             "ExpectColumnValuesToMatchRegex",
             column="rate_ages",
+            regex=r"^\d{1,2}-\d{1,2}$",
+        ),
+        expect(
+            "denominator_ages_shape",
+            "ExpectColumnValuesToMatchRegex",
+            column="denominator_ages",
             regex=r"^\d{1,2}-\d{1,2}$",
         ),
     ]

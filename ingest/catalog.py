@@ -29,6 +29,7 @@ COLUMNS = (
     "unit",
     "higher_is_better",
     "rate_ages",
+    "denominator_ages",
 )
 REQUIRED = COLUMNS[:6]
 RATE_AGES = re.compile(r"^(\d{1,2})-(\d{1,2})$")
@@ -48,6 +49,7 @@ class Indicator:
     unit: str
     higher_is_better: bool | None
     rate_ages: tuple[int, int] | None = None
+    denominator_ages: tuple[int, int] | None = None
 
 
 def _parse_bool(text: str, where: str) -> bool | None:
@@ -59,13 +61,15 @@ def _parse_bool(text: str, where: str) -> bool | None:
     raise CatalogError(f"{where}: higher_is_better must be true, false or empty, not {text!r}")
 
 
-def _parse_ages(text: str, where: str) -> tuple[int, int] | None:
-    """'0-20': the value is a count; the mart adds a rate per 1,000 inhabitants of these ages."""
+def _parse_ages(text: str, where: str, column: str = "rate_ages") -> tuple[int, int] | None:
+    """rate_ages '0-20': the value is a count; the mart adds a rate per 1,000 inhabitants of
+    these ages. denominator_ages '15-15': the value is a share of the inhabitants of these ages;
+    the mart computes its Wilson interval on SCB's population of them."""
     if not text.strip():
         return None
     match = RATE_AGES.match(text.strip())
     if not match or int(match.group(1)) > int(match.group(2)):
-        raise CatalogError(f"{where}: rate_ages must look like 0-20, not {text!r}")
+        raise CatalogError(f"{where}: {column} must look like 0-20, not {text!r}")
     return int(match.group(1)), int(match.group(2))
 
 
@@ -73,8 +77,11 @@ def load_catalog(path: Path = CATALOG_PATH) -> list[Indicator]:
     """Read and validate the catalogue."""
     with Path(path).open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) not in (COLUMNS, COLUMNS[:-1]):
-            raise CatalogError(f"{path}: header must be {','.join(COLUMNS)} (rate_ages may be left out)")
+        if tuple(reader.fieldnames or ()) not in (COLUMNS, COLUMNS[:-1], COLUMNS[:-2]):
+            raise CatalogError(
+                f"{path}: header must be {','.join(COLUMNS)}"
+                " (denominator_ages, or rate_ages and denominator_ages, may be left out)"
+            )
         indicators: list[Indicator] = []
         seen: set[str] = set()
         for line_no, row in enumerate(reader, start=2):
@@ -99,6 +106,9 @@ def load_catalog(path: Path = CATALOG_PATH) -> list[Indicator]:
                     unit=row["unit"],
                     higher_is_better=_parse_bool(row["higher_is_better"] or "", where),
                     rate_ages=_parse_ages(row.get("rate_ages") or "", where),
+                    denominator_ages=_parse_ages(
+                        row.get("denominator_ages") or "", where, "denominator_ages"
+                    ),
                 )
             )
     return indicators

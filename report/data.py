@@ -2,8 +2,10 @@
 
 The figures come from ``fct_indicator_value`` (county, its municipalities and Sweden); the
 verdicts from the analyst views: ``v_indicator_trend`` (better / worse since the previous
-period, respecting ``higher_is_better`` and CI overlap), ``v_indicator_comparison`` (county vs
-Sweden) and ``v_coverage`` (gaps). Nothing is computed here that a view already decides.
+period and the trend test over the latest five periods, claimed only when significant),
+``v_indicator_comparison`` (county vs Sweden: better / worse only when Sweden's value lies
+outside the county's 95 % interval, not_compared without one) and ``v_coverage`` (gaps).
+Nothing is computed here that a view already decides.
 """
 
 from __future__ import annotations
@@ -67,10 +69,15 @@ class Verdict:
 
     sex: str
     period: Period | None = None
-    direction_1: str | None = None  # better / worse / unchanged since the previous period
+    direction_1: str | None = None  # better / worse / unchanged / not_compared since the previous period
     base_period_1: str | None = None
     change_1: float | None = None
-    vs_sweden: str | None = None  # better / worse / similar
+    compared_on: str | None = None  # value, or rate_per_1000 for a count (change_1 is then per 1,000)
+    trend: str | None = None  # improving / worsening / no_significant_change / not_tested
+    trend_method: str | None = None  # chi_square_trend or wls
+    trend_first_period: str | None = None
+    trend_last_period: str | None = None
+    vs_sweden: str | None = None  # better / worse / similar / not_compared
     diff_sweden: float | None = None
     sweden_value: float | None = None
     value: float | None = None
@@ -301,10 +308,11 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> Co
 
 
 def _add_verdicts(con, indicators: dict[tuple[str, str], Indicator], county: str) -> None:
-    for ind_id, age, sex, start, end, direction, base, change in con.execute(
+    for ind_id, age, sex, start, end, direction, base, change, *trend in con.execute(
         """
         select indicator_id, age_group, sex, latest_period_start, latest_period_end,
-            direction_1, base_period_1, change_1
+            direction_1, base_period_1, change_1, compared_on, trend, trend_method, trend_first_period,
+            trend_last_period
         from v_indicator_trend where region_code = ?
         """,
         [county],
@@ -313,6 +321,13 @@ def _add_verdicts(con, indicators: dict[tuple[str, str], Indicator], county: str
             verdict = indicator.verdicts.setdefault(sex, Verdict(sex))
             verdict.period = Period(start, end) if start is not None else None
             verdict.direction_1, verdict.base_period_1, verdict.change_1 = direction, base, change
+            (
+                verdict.compared_on,
+                verdict.trend,
+                verdict.trend_method,
+                verdict.trend_first_period,
+                verdict.trend_last_period,
+            ) = trend
     for ind_id, age, sex, start, end, value, status, vs, diff, sweden in con.execute(
         """
         select c.indicator_id, c.age_group, c.sex, c.period_start, c.period_end, c.value, c.status,

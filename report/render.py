@@ -26,8 +26,14 @@ VERDICT_WORDS = {
     "better": "bättre",
     "worse": "sämre",
     "similar": "ingen säker skillnad",
-    "unchanged": "oförändrat",
+    "unchanged": "ingen säker förändring",
+    "not_compared": "ej jämförd",
+    "improving": "förbättras",
+    "worsening": "försämras",
+    "no_significant_change": "ingen säker trend",
+    "not_tested": "ej testad",
 }
+TREND_METHODS = {"chi_square_trend": "chi-två-test för trend", "wls": "viktad regression"}
 SOURCE_NAMES = {"kolada": "Kolada (RKA)", "scb": "SCB", "fohm": "Folkhälsomyndigheten, Folkhälsodata"}
 LOW_PRECISION = "low_precision"
 
@@ -91,8 +97,10 @@ def summary_sexes(indicator: Indicator) -> list[str]:
 
 
 def findings(data: CountyData) -> dict[str, list[Finding]]:
-    """The summary: improved, worsened (latest vs previous period), and the largest gaps to Sweden."""
-    improved, worsened, gaps = [], [], []
+    """The summary: improved, worsened (latest vs previous period, significant only), the
+    significant trends over the latest five periods, and the largest significant gaps to Sweden.
+    A verdict the mart did not test (not_compared, not_tested, NULL) is never a summary line."""
+    improved, worsened, gaps, rising, falling = [], [], [], [], []
     for indicator in data.indicators:
         for sex in summary_sexes(indicator):
             verdict = indicator.verdicts.get(sex)
@@ -102,6 +110,10 @@ def findings(data: CountyData) -> dict[str, list[Finding]]:
                 improved.append(Finding(indicator, sex, verdict))
             elif verdict.direction_1 == "worse":
                 worsened.append(Finding(indicator, sex, verdict))
+            if verdict.trend == "improving":
+                rising.append(Finding(indicator, sex, verdict))
+            elif verdict.trend == "worsening":
+                falling.append(Finding(indicator, sex, verdict))
             if (
                 indicator.comparable_with_sweden
                 and verdict.vs_sweden in ("better", "worse")
@@ -112,6 +124,8 @@ def findings(data: CountyData) -> dict[str, list[Finding]]:
     return {
         "improved": improved,
         "worsened": worsened,
+        "trend_improving": rising,
+        "trend_worsening": falling,
         "gaps_worse": [f for f in gaps if f.verdict.vs_sweden == "worse"][:8],
         "gaps_better": [f for f in gaps if f.verdict.vs_sweden == "better"][:8],
     }
@@ -196,6 +210,7 @@ def _environment() -> Environment:
         SEX_LABELS=SEX_LABELS,
         UNIT_LABELS=UNIT_LABELS,
         VERDICT_WORDS=VERDICT_WORDS,
+        TREND_METHODS=TREND_METHODS,
         STATUS_WORDS=STATUS_WORDS,
         trend_svg=trend_svg,
         municipality_svg=municipality_svg,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.catalog import PROTECTIVE_FACTORS, CatalogError, load_catalog
+from ingest.catalog import COLUMNS, PROTECTIVE_FACTORS, CatalogError, load_catalog
 from ingest.landing import Landing, LandingError
 
 
@@ -31,6 +31,24 @@ def test_catalogue_errors_name_the_line(tmp_path: Path) -> None:
     path.write_text(header + "a,A,framtidstro,kolada,N1,percent,\na,A,kontext,kolada,N2,count,\n")
     with pytest.raises(CatalogError, match="duplicate indicator_id 'a'"):
         load_catalog(path)
+
+
+def test_denominator_ages_name_the_population_of_a_share_and_only_shares_have_them(tmp_path: Path) -> None:
+    indicators = {i.indicator_id: i for i in load_catalog()}
+    assert indicators["kolada_n15428"].denominator_ages == (15, 15)  # pupils in åk 9, hemkommun
+    assert indicators["kolada_n66077"].denominator_ages == (0, 19)
+    assert indicators["kolada_n15419"].denominator_ages is None  # municipal schools only: no honest n
+    for i in indicators.values():
+        assert i.denominator_ages is None or i.unit == "percent"
+        assert i.rate_ages is None or i.unit == "count"
+        assert i.rate_ages is None or i.denominator_ages is None
+    path = tmp_path / "indicators.csv"
+    header = ",".join(COLUMNS) + "\n"
+    path.write_text(header + "a,A,framtidstro,kolada,N1,percent,true,,16 to 24\n")
+    with pytest.raises(CatalogError, match="indicators.csv:2: denominator_ages must look like 0-20"):
+        load_catalog(path)
+    path.write_text(header + "a,A,framtidstro,kolada,N1,percent,true,,16-24\n")
+    assert load_catalog(path)[0].denominator_ages == (16, 24)
 
 
 def test_catalogue_matches_recorded_kolada_kpi_list() -> None:

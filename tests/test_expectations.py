@@ -76,6 +76,10 @@ def fact(indicator: str, region: str, sex: str, value: float | None, **extra: An
         "status": "ok" if value is not None else "missing",
         "rate_population": None,
         "rate_per_1000": None,
+        "rate_ci_low": None,
+        "rate_ci_high": None,
+        "denominator": None,
+        "ci_method": None,
         "source": "kolada",
         "source_ref": "N15428",
         "fetched_at": TS,
@@ -209,6 +213,21 @@ def fact_frame() -> pd.DataFrame:
                 period_start=2021,
                 period_end=2022,
             ),
+            fact(
+                "kolada_n33812",
+                "1780",
+                "total",
+                12.0,
+                source_ref="N33812",
+                rate_population=40000,
+                rate_per_1000=0.3,
+                ci_low=6.2,
+                ci_high=21.0,
+                rate_ci_low=0.155,
+                rate_ci_high=0.525,
+                denominator=40000.0,
+                ci_method="byar",
+            ),
         ],
     )
 
@@ -240,6 +259,9 @@ def indicator_frame() -> pd.DataFrame:
             **vars(i),
             "higher_is_better": i.higher_is_better,
             "rate_ages": f"{i.rate_ages[0]}-{i.rate_ages[1]}" if i.rate_ages else None,
+            "denominator_ages": (
+                f"{i.denominator_ages[0]}-{i.denominator_ages[1]}" if i.denominator_ages else None
+            ),
         }
         for i in load_catalog()
     ]
@@ -465,6 +487,10 @@ FAULTS = [
     ("fct_indicator_value", set_cell(1, "status", "ok"), "missing_value_not_ok"),
     ("fct_indicator_value", set_cell(2, "indicator_id", "kolada_unknown"), "indicator_in_dim_indicator"),
     ("fct_indicator_value", set_cell(2, "rate_per_1000", -0.1), "rate_not_negative"),
+    ("fct_indicator_value", set_cell(2, "ci_method", "guess"), "ci_method_accepted"),
+    ("fct_indicator_value", set_cell(4, "rate_ci_low", 0.5), "rate_ci_low_le_rate"),
+    ("fct_indicator_value", set_cell(4, "rate_ci_high", 0.1), "rate_le_rate_ci_high"),
+    ("fct_indicator_value", set_cell(2, "denominator", -1.0), "denominator_not_negative"),
     ("fct_indicator_value", set_cells(2, period_start=2026), "period_ordered"),
     ("fct_indicator_value", rename("value", "varde"), "schema_columns"),
     ("fct_indicator_value", set_cell(3, "n", -1.0), "n_not_negative"),
@@ -479,6 +505,7 @@ FAULTS = [
     ("dim_indicator", duplicate(0), "unique_key"),
     ("dim_indicator", set_cell(0, "source", "ssb"), "source_accepted"),
     ("dim_indicator", set_cell(0, "rate_ages", "0 to 20"), "rate_ages_shape"),
+    ("dim_indicator", set_cell(0, "denominator_ages", "15"), "denominator_ages_shape"),
     ("fct_population", set_cell(0, "population", -1), "population_not_negative"),
     ("fct_population", duplicate(0), "unique_key"),
     ("fct_population", set_cell(0, "age", -1), "age_range"),

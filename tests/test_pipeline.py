@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from scipy.stats import chi2
+from statsmodels.stats.proportion import proportion_confint
 
 from tests.conftest import catalog_kpis, recording
 from tests.kolada_server import KoladaData, KoladaServer, serve, synthetic_data
@@ -53,12 +55,15 @@ def test_pipeline_publishes_exactly_what_the_server_served(
 VIEWS = ["v_indicator_comparison", "v_indicator_trend", "v_county_profile", "v_coverage"]
 
 
-def better(a: float | None, b: float | None, higher_is_better: bool, same: str) -> str | None:
-    if a is None or b is None:
+def verdict(value, low, high, benchmark, higher_is_better: bool, same: str) -> str | None:
+    """The mart's rule: better / worse only when the benchmark lies outside the interval."""
+    if value is None or benchmark is None:
         return None
-    if a == b:
+    if low is None or high is None:
+        return "not_compared"
+    if low <= benchmark <= high:
         return same
-    return "better" if (a > b) == higher_is_better else "worse"
+    return "better" if (benchmark < low) == higher_is_better else "worse"
 
 
 def assert_views_for_karlstad(warehouse_dir: Path, served: dict) -> None:
@@ -80,30 +85,61 @@ def assert_views_for_karlstad(warehouse_dir: Path, served: dict) -> None:
     assert sorted(gotland) == [("09", "0980"), ("0980", "09")]
     assert mart_rows(mart, "select count(*) from dim_protective_factor") == [(8,)]
 
-    # v_indicator_comparison: Karlstad beside Värmland and Sweden (higher is better)
+    # v_indicator_comparison: Karlstad beside Värmland and Sweden (higher is better); the
+    # share of pupils in åk 9 gets the Wilson interval on SCB's population aged 15
     v, c, s = (served[("N15428", kid, 2026, "T")] for kid in ("1780", "0017", "0000"))
     row = mart_rows(
         mart,
-        "select value, county_value, diff_county, vs_county, sweden_value, diff_sweden, vs_sweden"
+        "select value, ci_low, ci_high, ci_method, denominator, county_value, diff_county, vs_county,"
+        " sweden_value, diff_sweden, vs_sweden"
         " from v_indicator_comparison where indicator_id = 'kolada_n15428' and region_code = '1780'"
         " and period_start = 2026 and sex = 'total'",
+    )
+    ((pupils,),) = mart_rows(
+        mart,
+        "select population from fct_population where region_code = '1780' and year = 2026"
+        " and age = 15 and sex = 'total'",
     )
 
     def diff(a, b):
         return None if a is None or b is None else round(a - b, 6)
 
-    assert row == [
-        (v, c, diff(v, c), better(v, c, True, "similar"), s, diff(v, s), better(v, s, True, "similar"))
-    ]
-    # v_indicator_trend: lower is better (N17625), girls in Karlstad, latest 2026 vs 2025
+    if v is None:
+        low = high = None
+        assert row[0][3:5] == (None, None)
+    else:
+        low, high = (
+            100 * b for b in proportion_confint(v / 100 * pupils, pupils, alpha=0.05, method="wilson")
+        )
+        assert row[0][1] == pytest.approx(low, abs=1e-3) and row[0][2] == pytest.approx(high, abs=1e-3)
+        assert row[0][3:5] == ("wilson", pupils)
+        low, high = row[0][1:3]
+    assert row[0][5:] == (
+        c,
+        diff(v, c),
+        verdict(v, low, high, c, True, "similar"),
+        s,
+        diff(v, s),
+        verdict(v, low, high, s, True, "similar"),
+    )
+    # v_indicator_trend: lower is better (N17625), girls in Karlstad, latest 2026 vs 2025: a
+    # share without a denominator has no interval, so the change is not compared nor tested
     latest, previous = (served[("N17625", "1780", y, "K")] for y in (2026, 2025))
     assert mart_rows(
         mart,
-        "select latest_period_label, latest_value, base_period_1, change_1, direction_1, change_3"
+        "select latest_period_label, latest_value, base_period_1, change_1, direction_1, change_3, trend"
         " from v_indicator_trend where indicator_id = 'kolada_n17625' and region_code = '1780'"
         " and sex = 'female'",
     ) == [
-        ("2026", latest, "2025", diff(latest, previous), better(latest, previous, False, "unchanged"), None)
+        (
+            "2026",
+            latest,
+            "2025",
+            diff(latest, previous),
+            verdict(latest, None, None, previous, False, "unchanged"),
+            None,
+            "not_tested",
+        )
     ]
     # v_county_profile: rank 1 = highest among the served counties, ties share a rank
     values = {kid[2:]: served[("N15428", kid, 2026, "T")] for kid in ("0009", "0013", "0017")}
@@ -457,6 +493,21 @@ def test_pxweb_values_population_and_rates_equal_what_the_servers_served(
     )
     assert denominator == sum(pop[("1780", 2025, a, "female")] for a in range(21))
     assert rate == round(1000 * value / denominator, 3)
+    # Byar's interval on the count and on its rate, near the exact Poisson interval
+    ((low, high, rate_low, rate_high, method, base),) = mart_rows(
+        mart,
+        "select ci_low, ci_high, rate_ci_low, rate_ci_high, ci_method, denominator from fct_indicator_value"
+        " where indicator_id = 'kolada_n33812' and region_code = '1780'"
+        " and period_end = 2025 and sex = 'female'",
+    )
+    exact_low = 0.0 if value == 0 else chi2.ppf(0.025, 2 * value) / 2
+    exact_high = chi2.ppf(0.975, 2 * (value + 1)) / 2
+    assert (method, base) == ("byar", denominator)
+    assert low == pytest.approx(exact_low, abs=0.025, rel=0.002)
+    assert high == pytest.approx(exact_high, abs=0.025, rel=0.002)
+    assert rate_low == pytest.approx(1000 * low / denominator) and rate_high == pytest.approx(
+        1000 * high / denominator
+    )
     indicator = mart_rows(
         mart,
         "select source, source_ref from dim_indicator"

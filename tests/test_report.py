@@ -393,3 +393,64 @@ def test_a_missing_value_breaks_the_line_and_is_never_drawn_as_zero() -> None:
     assert number(1234.5) == "1\u00a0234,5" and number(0.0) == "0" and number(-3.25) == "-3,25"
     assert number(0.004) == "0,004" and number(0.12345) == "0,123"
     assert shown(Cell(None, "suppressed")) == "för få svar" and shown(Cell(12.0, "low_precision")) == "12*"
+
+
+LATEST_MEASURE = """
+    select
+        case when t.compared_on = 'rate_per_1000' then f.rate_per_1000 else f.value end,
+        case when t.compared_on = 'rate_per_1000' then f.rate_ci_low else f.ci_low end,
+        case when t.compared_on = 'rate_per_1000' then f.rate_ci_high else f.ci_high end,
+        t.change_1
+    from v_indicator_trend as t
+    inner join fct_indicator_value as f
+        using (indicator_id, region_code, sex, age_group)
+    where f.period_start = t.latest_period_start and f.period_end = t.latest_period_end
+        and t.indicator_id = ? and t.region_code = ? and t.sex = ? and t.age_group = ?
+"""
+
+
+def test_the_summary_lists_only_tested_differences_and_shows_not_compared(reports: Reports) -> None:
+    """Every summary line rests on a verdict the mart tested: a change whose previous value lies
+    outside the county's 95 % interval, a significant trend, a gap with Sweden outside the
+    interval. A value without an interval reads "ej jämförd", never bättre or sämre."""
+    from report.data import read_county
+    from report.render import findings
+
+    con = duckdb.connect(":memory:")
+    con.execute(f"attach '{reports.mart}' as mart (read_only); use mart")
+    for county in COUNTIES:
+        found = findings(read_county(reports.mart, county))
+        for key, verdicts in (("improved", {"better"}), ("worsened", {"worse"})):
+            for f in found[key]:
+                assert f.verdict.direction_1 in verdicts
+                m, low, high, change = con.execute(
+                    LATEST_MEASURE, [f.indicator.indicator_id, county, f.sex, f.indicator.age_group]
+                ).fetchone()
+                assert low is not None and high is not None
+                assert not low <= m - change <= high  # the previous value lies outside the interval
+        for f in found["trend_improving"] + found["trend_worsening"]:
+            assert f.verdict.trend in ("improving", "worsening") and f.verdict.trend_method in (
+                "chi_square_trend",
+                "wls",
+            )
+        for f in found["gaps_worse"] + found["gaps_better"]:
+            row = con.execute(
+                "select ci_low, ci_high, sweden_value from v_indicator_comparison where indicator_id = ?"
+                " and region_code = ? and sex = ? and age_group = ? and period_start = ? and period_end = ?",
+                [
+                    f.indicator.indicator_id,
+                    county,
+                    f.sex,
+                    f.indicator.age_group,
+                    f.verdict.period.start,
+                    f.verdict.period.end,
+                ],
+            ).fetchone()
+            assert row[0] is not None and not row[0] <= row[2] <= row[1]
+    # the mart has values without an interval (Kolada indices, means): the report says so
+    text = report_paths(reports.reports_dir, "17")[0].read_text(encoding="utf-8")
+    assert "ej jämförd" in text
+    summary = text[
+        text.index('id="sammanfattning"') : text.index("</section>", text.index('id="sammanfattning"'))
+    ]
+    assert "not_compared" not in summary and "ej jämförd</span>" not in summary

@@ -1,12 +1,14 @@
--- Population of the ages a count indicator refers to (catalogue column rate_ages, e.g. '0-20'),
--- per region, year and sex: the denominator of its rate per 1,000.
+-- Population of the ages an indicator rests on, per region, year and sex: for a count, the
+-- ages of its rate per 1,000 (catalogue column rate_ages, e.g. '0-20'); for a share of a
+-- population group, the ages of that group (denominator_ages, e.g. '15-15' for pupils in
+-- åk 9), the n of its Wilson interval.
 with rated as (
     select
         indicator_id,
-        cast(split_part(rate_ages, '-', 1) as integer) as age_from,
-        cast(split_part(rate_ages, '-', 2) as integer) as age_to
+        cast(split_part(coalesce(rate_ages, denominator_ages), '-', 1) as integer) as age_from,
+        cast(split_part(coalesce(rate_ages, denominator_ages), '-', 2) as integer) as age_to
     from {{ ref('indicators') }}
-    where rate_ages is not null
+    where coalesce(rate_ages, denominator_ages) is not null
 )
 
 select

@@ -8,7 +8,8 @@ select
     source_ref,
     unit,
     higher_is_better,
-    rate_ages
+    rate_ages,
+    denominator_ages
 from {{ ref('indicators') }}
 union all
 select
@@ -19,7 +20,8 @@ select
     source_ref,
     unit,
     higher_is_better,
-    cast(null as varchar) as rate_ages
+    cast(null as varchar) as rate_ages,
+    cast(null as varchar) as denominator_ages
 from {{ ref('stg_survey__indicators') }}
 )
 

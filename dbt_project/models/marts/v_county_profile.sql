@@ -3,6 +3,8 @@
 -- (1 = best, respecting higher_is_better; ties share a rank, the next rank is skipped). Every
 -- county appears once (Gotland as county 09, never again as municipality 0980); a county without
 -- a value keeps a NULL value and a NULL rank. Context indicators (no direction) are not ranked.
+-- A count is ranked on its rate per 1,000 (the headcount ranks counties by size), and not at
+-- all where it has no rate; its diff_sweden is the difference of the rates.
 with counties as (
     select region_code, region_name, same_area_as
     from {{ ref('dim_region') }}
@@ -20,6 +22,7 @@ facts as (
         value,
         ci_low,
         ci_high,
+        rate_per_1000,
         status,
         status_label
     from {{ ref('fct_indicator_value') }}
@@ -50,10 +53,13 @@ wide as (
         max(f.ci_high) filter (where f.sex = 'total') as ci_high_total,
         max(f.status) filter (where f.sex = 'total') as status_total,
         max(f.status_label) filter (where f.sex = 'total') as status_label_total,
+        max(f.rate_per_1000) filter (where f.sex = 'total') as rate_total,
         max(f.value) filter (where f.sex = 'female') as value_female,
         max(f.status) filter (where f.sex = 'female') as status_female,
+        max(f.rate_per_1000) filter (where f.sex = 'female') as rate_female,
         max(f.value) filter (where f.sex = 'male') as value_male,
-        max(f.status) filter (where f.sex = 'male') as status_male
+        max(f.status) filter (where f.sex = 'male') as status_male,
+        max(f.rate_per_1000) filter (where f.sex = 'male') as rate_male
     from latest as l
     cross join counties as c
     left join facts as f
@@ -72,6 +78,7 @@ sweden as (
         period_start,
         period_end,
         max(value) filter (where sex = 'total') as sweden_total,
+        max(rate_per_1000) filter (where sex = 'total') as sweden_rate_total,
         max(value) filter (where sex = 'female') as sweden_female,
         max(value) filter (where sex = 'male') as sweden_male
     from facts
@@ -79,26 +86,37 @@ sweden as (
     group by all
 ),
 
+measured as (
+    select
+        w.*,
+        i.unit,
+        i.higher_is_better,
+        i.title,
+        i.protective_factor,
+        -- the measure ranked: the value, or for a count its rate per 1,000
+        {%- for sex in ['total', 'female', 'male'] %}
+        case when i.unit = 'count' then w.rate_{{ sex }} else w.value_{{ sex }} end as m_{{ sex }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from wide as w
+    inner join {{ ref('dim_indicator') }} as i
+        on i.indicator_id = w.indicator_id
+),
+
 ranked as (
     select
         w.*,
-        i.title as indicator_title,
-        i.protective_factor,
-        i.unit,
-        i.higher_is_better,
+        w.title as indicator_title,
         {%- for sex in ['total', 'female', 'male'] %}
-        case when w.value_{{ sex }} is not null and i.higher_is_better is not null then
+        case when w.m_{{ sex }} is not null and w.higher_is_better is not null then
             rank() over (
                 partition by w.indicator_id, w.age_group
-                order by case when i.higher_is_better then -w.value_{{ sex }} else w.value_{{ sex }} end
+                order by case when w.higher_is_better then -w.m_{{ sex }} else w.m_{{ sex }} end
                 nulls last
             )
         end as rank_{{ sex }},
         {%- endfor %}
-        count(w.value_total) over (partition by w.indicator_id, w.age_group) as n_counties_with_value
-    from wide as w
-    inner join {{ ref('dim_indicator') }} as i
-        on i.indicator_id = w.indicator_id
+        count(w.m_total) over (partition by w.indicator_id, w.age_group) as n_counties_with_value
+    from measured as w
 )
 
 select
@@ -118,6 +136,7 @@ select
     r.ci_low_total as ci_low,
     r.ci_high_total as ci_high,
     r.status_total as status,
+    r.rate_total as rate_per_1000,
     r.rank_total as rank,
     r.n_counties_with_value,
     r.value_female,
@@ -128,7 +147,8 @@ select
     r.rank_male,
     round(r.value_female - r.value_male, 6) as sex_gap,
     s.sweden_total as sweden_value,
-    round(r.value_total - s.sweden_total, 6) as diff_sweden,
+    s.sweden_rate_total as sweden_rate_per_1000,
+    round(r.m_total - case when r.unit = 'count' then s.sweden_rate_total else s.sweden_total end, 6) as diff_sweden,
     s.sweden_female,
     s.sweden_male,
     di.protective_factor_label,

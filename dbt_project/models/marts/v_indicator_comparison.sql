@@ -2,23 +2,39 @@
 -- municipality, the unweighted mean of its SKR kommungrupp) for the same indicator, period,
 -- sex and age group. A missing value stays NULL; so do the differences it enters. Differences
 -- and means are rounded to 6 decimals (no binary noise such as 76.50999999999999).
+-- Verdicts (macro significance): better / worse only when the benchmark lies outside the
+-- area's 95 % interval, similar inside it, not_compared without an interval. A count is
+-- compared on its rate per 1,000 and Byar's interval of it, never on the headcount
+-- (compared_on); the differences and the kommungrupp mean are then per 1,000 too.
 with facts as (
     select
-        indicator_id,
-        region_code,
-        period_start,
-        period_end,
-        sex,
-        age_group,
-        value,
-        ci_low,
-        ci_high,
-        status,
-        source,
-        source_ref,
-        status_label,
-        is_latest
-    from {{ ref('fct_indicator_value') }}
+        f.indicator_id,
+        f.region_code,
+        f.period_start,
+        f.period_end,
+        f.sex,
+        f.age_group,
+        f.value,
+        f.ci_low,
+        f.ci_high,
+        f.denominator,
+        f.ci_method,
+        f.rate_per_1000,
+        f.rate_ci_low,
+        f.rate_ci_high,
+        f.status,
+        f.source,
+        f.source_ref,
+        f.status_label,
+        f.is_latest,
+        coalesce(i.unit = 'count', false) as is_count,
+        -- the measure compared: the value, or for a count its rate per 1,000 (NULL without one)
+        case when i.unit = 'count' then f.rate_per_1000 else f.value end as m,
+        case when i.unit = 'count' then f.rate_ci_low else f.ci_low end as m_low,
+        case when i.unit = 'count' then f.rate_ci_high else f.ci_high end as m_high
+    from {{ ref('fct_indicator_value') }} as f
+    left join {{ ref('dim_indicator') }} as i
+        on i.indicator_id = f.indicator_id
 ),
 
 regions as (
@@ -33,8 +49,8 @@ kommungrupp_means as (
         f.period_end,
         f.sex,
         f.age_group,
-        round(avg(f.value), 6) as kommungrupp_mean,
-        count(f.value) as kommungrupp_n
+        round(avg(f.m), 6) as kommungrupp_mean,
+        count(f.m) as kommungrupp_n
     from facts as f
     inner join regions as r
         on r.region_code = f.region_code
@@ -64,20 +80,27 @@ select
     f.value,
     f.ci_low,
     f.ci_high,
+    f.ci_method,
+    f.denominator,
     f.status,
+    case when not f.is_count then 'value' when f.rate_per_1000 is not null then 'rate_per_1000' end as compared_on,
+    f.rate_per_1000,
+    f.rate_ci_low,
+    f.rate_ci_high,
     c.value as county_value,
     c.status as county_status,
-    round(f.value - c.value, 6) as diff_county,
-    {{ direction('f.value', 'f.ci_low', 'f.ci_high', 'c.value', 'c.ci_low', 'c.ci_high',
-                 'i.higher_is_better', same='similar') }} as vs_county,
+    c.rate_per_1000 as county_rate_per_1000,
+    round(f.m - c.m, 6) as diff_county,
+    {{ significance('f.value', 'f.m_low', 'f.m_high', 'c.m', 'i.higher_is_better') }} as vs_county,
     s.value as sweden_value,
     s.status as sweden_status,
-    round(f.value - s.value, 6) as diff_sweden,
-    {{ direction('f.value', 'f.ci_low', 'f.ci_high', 's.value', 's.ci_low', 's.ci_high',
-                 'i.higher_is_better', same='similar') }} as vs_sweden,
+    s.rate_per_1000 as sweden_rate_per_1000,
+    round(f.m - s.m, 6) as diff_sweden,
+    {{ significance('f.value', 'f.m_low', 'f.m_high', 's.m', 'i.higher_is_better') }} as vs_sweden,
     g.kommungrupp_mean,
     g.kommungrupp_n,
-    round(f.value - g.kommungrupp_mean, 6) as diff_kommungrupp,
+    round(f.m - g.kommungrupp_mean, 6) as diff_kommungrupp,
+    {{ significance('f.value', 'f.m_low', 'f.m_high', 'g.kommungrupp_mean', 'i.higher_is_better') }} as vs_kommungrupp,
     f.source,
     f.source_ref,
     {{ sex_label('f.sex', 'i.adult_measure') }} as sex_label,
