@@ -9,7 +9,7 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install browser verify run rebuild report test lint dev bench bench-mart docs serve
+.PHONY: install browser verify run rebuild report catalog test lint dev bench bench-mart docs serve
 
 install:  ## uv (if missing) and the locked environment in .venv
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -55,6 +55,9 @@ bench: install browser  ## benchmarks against local sources: the main job, SCB s
 
 bench-mart: install  ## full and unchanged runs against local sources, view latency on the published mart
 	$(RUN) python bench/mart_views.py
+
+catalog: install  ## the indicator catalogue page from the published mart: warehouse/reports/indikatorkatalog.html
+	$(RUN) python -m report.catalog
 
 docs: install  ## dbt docs (models, columns, exposures) from warehouse/build.duckdb into dbt_project/target
 	cd dbt_project && $(RUN) dbt docs generate --profiles-dir .

@@ -5,6 +5,8 @@ select
     v.period_end,
     v.sex,
     v.age_group,
+    -- the series' ages in Swedish; for 'total', the ages the indicator is about (catalogue)
+    coalesce({{ age_group_label('v.age_group') }}, i.age_label) as age_label,
     v.value,
     v.ci_low,
     v.ci_high,
@@ -20,6 +22,8 @@ select
     v.request_url,
     v.body_sha256
 from {{ ref('int_indicator_values') }} as v
+left join {{ ref('dim_indicator') }} as i
+    on i.indicator_id = v.indicator_id
 left join {{ ref('int_indicator_denominators') }} as d
     on d.indicator_id = v.indicator_id
     and d.region_code = v.region_code
