@@ -445,7 +445,7 @@ def test_adult_measures_read_kvinnor_man_and_school_years_read_as_the_survey_mea
     reports: Reports,
 ) -> None:
     html = report_paths(reports.reports_dir, "17")[0].read_text(encoding="utf-8")
-    adult = html.split('data-indicator="fohm_hlv_mycket_stressad"')[1].split("</article>")[0]
+    adult = html.split('id="ind-fohm_hlv_mycket_stressad"')[1].split("</article>")[0]
     assert "Kvinnor" in adult and "Flickor" not in adult and "Pojkar" not in adult
-    survey = html.split('data-indicator="survey_exempel_framtidstro" data-age-group="ak8"')[1]
+    survey = html.split('id="ind-survey_exempel_framtidstro__ak8"')[1]
     assert survey.split("</h3>")[0].endswith(", Åk 8")
