@@ -9,7 +9,7 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install browser verify run rebuild report test lint dev bench bench-mart bench-dbt docs serve
+.PHONY: install browser verify run rebuild report catalog test lint dev bench bench-mart bench-dbt docs serve
 
 install:  ## uv (if missing) and the locked environment in .venv
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -58,6 +58,9 @@ bench-mart: install  ## full and unchanged runs against local sources, view late
 
 bench-dbt: install  ## the dbt build with and without the interval, significance and trend work (bench/dbt_intervals.py)
 	$(RUN) python bench/dbt_intervals.py $(BENCH_ARGS)
+
+catalog: install  ## the indicator catalogue page from the published mart: warehouse/reports/indikatorkatalog.html
+	$(RUN) python -m report.catalog
 
 docs: install  ## dbt docs (models, columns, exposures) from warehouse/build.duckdb into dbt_project/target
 	cd dbt_project && $(RUN) dbt docs generate --profiles-dir .

@@ -34,7 +34,10 @@ raw_rows as (
     union all
     select indicator_id, count(*) from raw.survey_values group by 1
 ),
-mart_rows as (select indicator_id, count(*) as n from mart.fct_indicator_value group by 1)
+-- derived values (status 'derived') come from no raw row of their own
+mart_rows as (
+    select indicator_id, count(*) as n from mart.fct_indicator_value where status <> 'derived' group by 1
+)
 select 'fct_indicator_value' as mart_table, indicator_id,
     coalesce(r.n, 0) as raw_rows, coalesce(m.n, 0) as mart_rows
 from raw_rows r full join mart_rows m using (indicator_id)

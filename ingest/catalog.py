@@ -19,7 +19,8 @@ PROTECTIVE_FACTORS = (
     "goda_levnadsvanor",
     "framjande_miljoer",
 )
-GROUPS = PROTECTIVE_FACTORS + ("psykisk_halsa", "fysisk_halsa", "kontext")
+# outcomes (children's health), then context: about children, and about parents and adults
+GROUPS = PROTECTIVE_FACTORS + ("psykisk_halsa", "fysisk_halsa", "kontext", "vuxna")
 COLUMNS = (
     "indicator_id",
     "title",
@@ -30,9 +31,15 @@ COLUMNS = (
     "higher_is_better",
     "rate_ages",
     "denominator_ages",
+    "short_title",
+    "ages",
+    "age_label",
+    "municipality_type",
+    "by_sex",
 )
 REQUIRED = COLUMNS[:6]
 RATE_AGES = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+MUNICIPALITY_TYPES = ("K", "L", "A")  # Kolada's: municipalities only, counties only, both
 
 
 class CatalogError(ValueError):
@@ -50,21 +57,27 @@ class Indicator:
     higher_is_better: bool | None
     rate_ages: tuple[int, int] | None = None
     denominator_ages: tuple[int, int] | None = None
+    short_title: str = ""  # for reports and charts; ``title`` is the source's own
+    ages: tuple[int, int] | None = None  # the population the indicator is about (SCB ages)
+    age_label: str = ""  # Swedish: "Åk 9", "0–20 år", "16–84 år"
+    municipality_type: str = "A"  # the levels published: K municipalities, L counties, A both
+    by_sex: bool = False  # the source splits by sex
 
 
-def _parse_bool(text: str, where: str) -> bool | None:
+def _parse_bool(text: str, where: str, column: str = "higher_is_better") -> bool | None:
     value = text.strip().lower()
     if value == "":
         return None
     if value in ("true", "false"):
         return value == "true"
-    raise CatalogError(f"{where}: higher_is_better must be true, false or empty, not {text!r}")
+    raise CatalogError(f"{where}: {column} must be true, false or empty, not {text!r}")
 
 
 def _parse_ages(text: str, where: str, column: str = "rate_ages") -> tuple[int, int] | None:
-    """rate_ages '0-20': the value is a count; the mart adds a rate per 1,000 inhabitants of
-    these ages. denominator_ages '15-15': the value is a share of the inhabitants of these ages;
-    the mart computes its Wilson interval on SCB's population of them."""
+    """'0-20' (both ends included). ``rate_ages``: the value is a count; the mart adds a rate per
+    1,000 inhabitants of these ages. ``denominator_ages`` '15-15': the value is a share of the
+    inhabitants of these ages; the mart computes its Wilson interval on SCB's population of them.
+    ``ages``: the population the indicator is about (the weights of derived values)."""
     if not text.strip():
         return None
     match = RATE_AGES.match(text.strip())
@@ -73,14 +86,22 @@ def _parse_ages(text: str, where: str, column: str = "rate_ages") -> tuple[int, 
     return int(match.group(1)), int(match.group(2))
 
 
+def _parse_type(text: str, where: str) -> str:
+    value = text.strip() or "A"
+    if value not in MUNICIPALITY_TYPES:
+        raise CatalogError(f"{where}: municipality_type must be K, L or A (Kolada's), not {text!r}")
+    return value
+
+
 def load_catalog(path: Path = CATALOG_PATH) -> list[Indicator]:
     """Read and validate the catalogue."""
     with Path(path).open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) not in (COLUMNS, COLUMNS[:-1], COLUMNS[:-2]):
+        header = tuple(reader.fieldnames or ())
+        if header != COLUMNS[: len(header)] or len(header) < len(REQUIRED) + 1:
             raise CatalogError(
-                f"{path}: header must be {','.join(COLUMNS)}"
-                " (denominator_ages, or rate_ages and denominator_ages, may be left out)"
+                f"{path}: header must be {','.join(COLUMNS)} (trailing columns from rate_ages on may be"
+                " left out)"
             )
         indicators: list[Indicator] = []
         seen: set[str] = set()
@@ -109,6 +130,11 @@ def load_catalog(path: Path = CATALOG_PATH) -> list[Indicator]:
                     denominator_ages=_parse_ages(
                         row.get("denominator_ages") or "", where, "denominator_ages"
                     ),
+                    short_title=(row.get("short_title") or "").strip() or row["title"],
+                    ages=_parse_ages(row.get("ages") or "", where, "ages"),
+                    age_label=(row.get("age_label") or "").strip(),
+                    municipality_type=_parse_type(row.get("municipality_type") or "", where),
+                    by_sex=bool(_parse_bool(row.get("by_sex") or "", where, "by_sex")),
                 )
             )
     return indicators

@@ -55,6 +55,15 @@ SPEC_KEYS = (
 CODES_KEYS = ("sex", "age")
 INDICATOR_KEYS = ("id", "question", "title", "protective_factor", "unit", "higher_is_better")
 SUPPRESSION_KEYS = ("min_respondents", "min_response_rate", "low_precision_below")
+# the mart's age groups: ages (14, 13-15) or school years (ak1 … ak9, gy1 … gy4), as the source means them
+AGE_GROUP = re.compile(r"^(?:\d{1,3}(?:-\d{1,3})?|ak[1-9]|gy[1-4])$")
+AGE_SPELLING = re.compile(
+    r"^(?:(?P<ak>åk|ak|årskurs)\s*\.?\s*(?P<year>[1-9])"
+    r"|(?P<gy>gy|gymnasiet år)\s*\.?\s*(?P<gyear>[1-4])(?:\s*gy)?"
+    r"|(?P<age>\d{1,3}(?:\s*[-–]\s*\d{1,3})?)\s*(?:år)?)$",
+    re.IGNORECASE,
+)
+AGE_RULE = "an age (14, 13-15) or a school year (ak1 … ak9, gy1 … gy4)"
 PERIOD = re.compile(r"^(?:(?:ht|vt)\s*)?(\d{4})(?:\s*[-/–]\s*(\d{2}|\d{4}))?$", re.IGNORECASE)
 
 
@@ -290,6 +299,9 @@ def load_spec(path: Path, catalogue_ids: Iterable[str] = ()) -> SurveySpec:
         if sex not in SEXES:
             problem("codes", f"codes.sex: {code!r} -> {sex!r}; the mart's sexes are total, female, male")
     age_codes = {str(k): str(v) for k, v in _mapping(codes, "age", problem, "codes").items()}
+    for code, age in age_codes.items():
+        if not AGE_GROUP.match(age):
+            problem("codes", f"codes.age: {code!r} -> {age!r}; the mart's age group is {AGE_RULE}")
     encoding = str(raw.get("encoding") or "utf-8").lower()
     if encoding not in ENCODINGS:
         problem("encoding", f"encoding {encoding!r}: use utf-8 or windows-1252")
@@ -563,6 +575,19 @@ def _cell_text(value: Any) -> str:
 # --------------------------------------------------------------------------- validation
 
 
+def age_group_of(text: str) -> str | None:
+    """A file's age or school year as the mart's age group: "Åk 8" -> "ak8", "Gy 2" ->
+    "gy2", "14 år" -> "14", "13–15" -> "13-15"; None for anything else."""
+    match = AGE_SPELLING.match(text.strip())
+    if match is None:
+        return None
+    if match["year"]:
+        return f"ak{match['year']}"
+    if match["gyear"]:
+        return f"gy{match['gyear']}"
+    return re.sub(r"\s*[-–]\s*", "-", match["age"])
+
+
 def parse_period(text: str) -> tuple[int, int] | None:
     """'2024' -> (2024, 2024); '2023-2024', '2023/24', 'ht 2023' -> start and end year."""
     match = PERIOD.match(text.strip())
@@ -680,7 +705,10 @@ def validate(
         if indicator is None:
             row.bad("question", f"question {row.text('question')!r} is not in the spec's indicators")
         age_text = row.text("age")
-        age_group = spec.age_codes.get(age_text, age_text) if age_text else "total"
+        age_group = (spec.age_codes.get(age_text) or age_group_of(age_text)) if age_text else "total"
+        if age_group is None:
+            row.bad("age", f"age {age_text!r} is not in codes.age, and not {AGE_RULE}")
+            age_group = "total"
         value, n, n_asked = row.number("value"), row.number("n"), row.number("n_asked")
         ci_low, ci_high = row.number("ci_low"), row.number("ci_high")
         if n is None and row.text("n") == "":

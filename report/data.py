@@ -19,6 +19,8 @@ import duckdb
 from warehouse.publish import open_published
 
 SEXES = ("total", "female", "male")
+SEX_LABELS = {"total": "Totalt", "female": "Flickor", "male": "Pojkar"}
+ADULT_SEX_LABELS = {"total": "Totalt", "female": "Kvinnor", "male": "Män"}
 # Why a value is missing, in the reader's words. Suppressed is never shown as a number.
 STATUS_WORDS = {
     "suppressed": "för få svar",
@@ -95,6 +97,8 @@ class Indicator:
     higher_is_better: bool | None
     age_group: str
     source: str
+    age_label: str = ""  # the ages as the source means them: "Åk 9", "13 år", "16–84 år"
+    is_adult: bool = False  # an adult measure: Kvinnor/Män, not Flickor/Pojkar
     source_refs: list[str] = field(default_factory=list)  # every table, KPI or file behind it
     periods: list[Period] = field(default_factory=list)
     # values[sex][region_code][period] for the county, Sweden and the municipalities
@@ -106,6 +110,10 @@ class Indicator:
     @property
     def key(self) -> str:
         return self.indicator_id if self.age_group == "total" else f"{self.indicator_id}__{self.age_group}"
+
+    @property
+    def sex_labels(self) -> dict[str, str]:
+        return ADULT_SEX_LABELS if self.is_adult else SEX_LABELS
 
     @property
     def sexes(self) -> list[str]:
@@ -256,7 +264,8 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> Co
         """
         select f.indicator_id, f.age_group, f.sex, f.region_code, f.period_start, f.period_end,
             f.value, f.status, f.ci_low, f.ci_high, f.n,
-            d.title, d.protective_factor, d.unit, d.higher_is_better, f.source, f.source_ref
+            d.short_title, d.protective_factor, d.unit, d.higher_is_better, f.source, f.source_ref,
+            f.age_label, d.adult_measure
         from fct_indicator_value as f
         join dim_indicator as d using (indicator_id)
         where f.region_code in (select unnest(?))
@@ -269,10 +278,12 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> Co
         [[sweden.code, *local], local],
     ).fetchall()
     for (ind_id, age, sex, region, start, end, value, status, lo, hi, n,
-         title, factor, unit, hib, source, ref) in rows:  # fmt: skip
+         title, factor, unit, hib, source, ref, age_label, adult) in rows:  # fmt: skip
         indicator = indicators.get((ind_id, age))
         if indicator is None:
-            indicator = indicators[(ind_id, age)] = Indicator(ind_id, title, factor, unit, hib, age, source)
+            indicator = indicators[(ind_id, age)] = Indicator(
+                ind_id, title, factor, unit, hib, age, source, age_label or "", bool(adult)
+            )
         if ref not in indicator.source_refs:
             indicator.source_refs.append(ref)  # newest period's first
         period = Period(start, end)

@@ -12,7 +12,6 @@ from report import charts
 from report.data import STATUS_WORDS, Cell, CountyData, Indicator, Period, Verdict
 from warehouse.privacy import MIN_RESPONDENTS
 
-SEX_LABELS = {"total": "Totalt", "female": "Flickor", "male": "Pojkar"}
 UNIT_LABELS = {
     "percent": "andel (%)",
     "count": "antal",
@@ -65,8 +64,9 @@ def shown(cell: Cell | None) -> str:
     return number(cell.value) + ("*" if cell.status == LOW_PRECISION else "")
 
 
-def age_label(age_group: str) -> str:
-    return "" if age_group == "total" else f"{age_group} år"
+def age_label(indicator: Indicator) -> str:
+    """The ages of one series, as the source means them (empty when the title says it)."""
+    return indicator.age_label if indicator.age_group != "total" else ""
 
 
 def source_name(source: str) -> str:
@@ -84,10 +84,10 @@ class Finding:
     @property
     def label(self) -> str:
         parts = [self.indicator.title]
-        if age := age_label(self.indicator.age_group):
+        if age := age_label(self.indicator):
             parts.append(age)
         if self.sex != "total":
-            parts.append(SEX_LABELS[self.sex].lower())
+            parts.append(self.indicator.sex_labels[self.sex].lower())
         return ", ".join(parts[:1]) + (f" ({', '.join(parts[1:])})" if len(parts) > 1 else "")
 
 
@@ -145,7 +145,7 @@ def trend_svg(data: CountyData, indicator: Indicator) -> str:
                 if (c := cells.get(p)) is not None
             ]
             lines.append(charts.Line(region.name, points, colour, dashed))
-        panels.append((SEX_LABELS[sex], lines))
+        panels.append((indicator.sex_labels[sex], lines))
     return charts.trend_chart(
         panels,
         [p.label for p in periods],
@@ -205,9 +205,8 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(number=number, shown=shown, why=why, age_label=age_label, source_name=source_name)
+    env.filters.update(number=number, shown=shown, why=why, source_name=source_name)
     env.globals.update(
-        SEX_LABELS=SEX_LABELS,
         UNIT_LABELS=UNIT_LABELS,
         VERDICT_WORDS=VERDICT_WORDS,
         TREND_METHODS=TREND_METHODS,

@@ -961,7 +961,7 @@ EXAMPLE_SPEC = yaml.safe_load((EXAMPLE / "exempelenkaten.yml").read_text(encodin
 HEADERS: dict[str, str] = EXAMPLE_SPEC["columns"]
 QUESTIONS = {i["question"]: i["id"] for i in EXAMPLE_SPEC["indicators"]}
 SEX_CODES: dict[str, str] = EXAMPLE_SPEC["codes"]["sex"]
-AGES = {**EXAMPLE_SPEC["codes"]["age"], "": "total", "Åk 5": "Åk 5"}  # an unmapped code stays as written
+AGES = {**EXAMPLE_SPEC["codes"]["age"], "": "total", "Åk 5": "ak5"}  # an unmapped school year is read as one
 REGION_SPELLINGS = {
     "Karlstad": "1780", "1780": "1780", "Karlstads kommun": "1780", "KIL": "1715", "Kil": "1715",
     "Halmstad": "1380", "Riket": "00", "00": "00", "Sverige": "00", "Region Värmland": "17",

@@ -454,3 +454,59 @@ def test_the_summary_lists_only_tested_differences_and_shows_not_compared(report
         text.index('id="sammanfattning"') : text.index("</section>", text.index('id="sammanfattning"'))
     ]
     assert "not_compared" not in summary and "ej jämförd</span>" not in summary
+
+
+def test_every_county_has_a_value_for_every_kolada_indicator_published_per_municipality(
+    reports: Reports,
+) -> None:
+    """Municipality-only KPIs (municipality_type K) get derived county values, marked 'derived'."""
+    with duckdb.connect(str(reports.mart), read_only=True) as con:
+        gaps = con.execute(
+            """
+            select d.indicator_id, r.region_code
+            from dim_indicator as d, dim_region as r
+            where d.source = 'kolada' and d.municipality_type in ('K', 'A') and d.unit <> 'count'
+                and r.region_level = 'county'
+                and not exists (
+                    select 1 from fct_indicator_value as f
+                    where f.indicator_id = d.indicator_id and f.region_code = r.region_code
+                        and f.value is not null
+                )
+            """
+        ).fetchall()
+        derived = con.execute(
+            """
+            select distinct d.municipality_type, r.region_level
+            from fct_indicator_value as f join dim_indicator as d using (indicator_id)
+            join dim_region as r using (region_code) where f.status = 'derived'
+            """
+        ).fetchall()
+    assert gaps == []
+    assert derived == [("K", "county")]  # never for a KPI Kolada publishes per county itself
+
+
+def test_the_catalogue_page_lists_every_indicator_by_factor(reports: Reports, tmp_path: Path) -> None:
+    from report.catalog import main as catalogue_main
+
+    out = tmp_path / "indikatorkatalog.html"
+    assert catalogue_main(["--mart", str(reports.mart), "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    with duckdb.connect(str(reports.mart), read_only=True) as con:
+        ids = [r[0] for r in con.execute("select indicator_id from dim_indicator").fetchall()]
+        labels = [r[0] for r in con.execute("select label_sv from dim_protective_factor").fetchall()]
+    assert all(f'<tr id="{i}">' in html for i in ids) and html.count("<tr id=") == len(ids)
+    assert all(label in html for label in labels)
+    row = html.split('<tr id="kolada_n15419">')[1].split("</tr>")[0]  # a municipality-only KPI
+    assert "kommun, län (beräknat), riket" in row and "Åk 9" in row and "Totalt, flickor, pojkar" in row
+    adult = html.split('<tr id="fohm_hlv_mycket_stressad">')[1].split("</tr>")[0]
+    assert "kvinnor, män" in adult and "16–84 år" in adult
+
+
+def test_adult_measures_read_kvinnor_man_and_school_years_read_as_the_survey_means_them(
+    reports: Reports,
+) -> None:
+    html = report_paths(reports.reports_dir, "17")[0].read_text(encoding="utf-8")
+    adult = html.split('id="ind-fohm_hlv_mycket_stressad"')[1].split("</article>")[0]
+    assert "Kvinnor" in adult and "Flickor" not in adult and "Pojkar" not in adult
+    survey = html.split('id="ind-survey_exempel_framtidstro__ak8"')[1]
+    assert survey.split("</h3>")[0].endswith(", Åk 8")

@@ -82,7 +82,7 @@ def test_example_parses_with_decimal_comma_names_and_grades(drop: Path) -> None:
         "period_start": 2023,
         "period_end": 2024,
         "sex": "total",
-        "age_group": "14",
+        "age_group": "ak8",
         "value": 78.0,
         "ci_low": 74.0,
         "ci_high": 82.0,
@@ -218,6 +218,7 @@ def test_microdata_is_rejected(drop: Path, header: str | None, reason: str) -> N
         ("Flickor: female", "Flickor: girls", "the mart's sexes are total, female, male"),
         ("cadence_years: 2 ", "cadence_years: 0 ", "cadence_years = 0: a whole number of years from 1 to 10"),
         ("cadence_years: 2 ", "cadence_years: två ", "cadence_years = 'två'"),
+        ('"Åk 8": ak8', '"Åk 8": "årskurs 8"', "the mart's age group is an age (14, 13-15) or a school year"),
     ],
 )
 def test_spec_errors_name_the_spec(drop: Path, old: str, new: str, reason: str) -> None:
@@ -591,7 +592,7 @@ def test_the_rule_through_dbt_on_the_example_with_grade_totals_and_generated_tab
     example_blocks: dict[tuple, list[dict]] = {}
     for row in example:
         example_blocks.setdefault((row["indicator_id"], row["region_code"]), []).append(row)
-    grid = [(s, a) for s in SEX_CELLS for a in ("14", "17", "total")]
+    grid = [(s, a) for s in SEX_CELLS for a in ("ak8", "gy2", "total")]
     check_suppression([(block, {c: 1 for c in grid}) for block in example_blocks.values()], result)
 
     # Kil's girls, all grades n = 36 at 47.8889 %, åk 8 n = 28 at 39 %: gy 2
@@ -599,7 +600,7 @@ def test_the_rule_through_dbt_on_the_example_with_grade_totals_and_generated_tab
     kil = {(s, a): result[("survey_exempel_framtidstro", "1715", 2023, s, a)] for s, a in grid}
     assert kil[("female", "total")] == (47.8889, 36.0, "ok")
     assert {cell for cell, (_, _, status) in kil.items() if status == "suppressed"} == {
-        ("female", "14"), ("female", "17"), ("male", "14"), ("male", "17"),
+        ("female", "ak8"), ("female", "gy2"), ("male", "ak8"), ("male", "gy2"),
     }  # fmt: skip
     suppressed = sum(1 for _, _, status in result.values() if status == "suppressed")
     example_suppressed = sum(
@@ -646,14 +647,14 @@ def test_dropped_survey_reaches_the_mart_suppressed_and_a_broken_one_changes_not
         ).fetchall()
     assert len(rows) == 96
     q = "survey_exempel_framtidstro"
-    value, n, status, url = rows[("1780", "total", "14", q)]
+    value, n, status, url = rows[("1780", "total", "ak8", q)]
     assert (value, n, status) == (78.0, 420.0, "ok") and url.endswith(f"/surveys/{DATA}#row=2")
     # Kil, Gy 2: 8 girls -> suppressed, the boys with them; the total (39 respondents) is shown
-    assert rows[("1715", "female", "17", q)][:3] == (None, 8.0, "suppressed")
-    assert rows[("1715", "male", "17", q)][:3] == (None, 31.0, "suppressed")
-    assert rows[("1715", "total", "17", q)][:3] == (75.0, 39.0, "ok")
+    assert rows[("1715", "female", "gy2", q)][:3] == (None, 8.0, "suppressed")
+    assert rows[("1715", "male", "gy2", q)][:3] == (None, 31.0, "suppressed")
+    assert rows[("1715", "total", "gy2", q)][:3] == (75.0, 39.0, "ok")
     # Kil, åk 8: 28 girls -> shown, flagged low_precision
-    assert rows[("1715", "female", "14", q)][:3] == (39.0, 28.0, "low_precision")
+    assert rows[("1715", "female", "ak8", q)][:3] == (39.0, 28.0, "low_precision")
     assert indicator == [
         ("Elever som ser positivt på sin framtid, andel (%)", "framtidstro", "survey:exempelenkaten", True)
     ]
@@ -682,7 +683,7 @@ def test_dropped_survey_reaches_the_mart_suppressed_and_a_broken_one_changes_not
     with duckdb.connect(str(mart), read_only=True) as con:
         ((value,),) = con.execute(
             "select value from fct_indicator_value where indicator_id = ? and region_code = '1780'"
-            " and sex = 'total' and age_group = '14'",
+            " and sex = 'total' and age_group = 'ak8'",
             [q],
         ).fetchall()
     assert value == 77.0
@@ -839,3 +840,21 @@ def test_a_spec_sets_its_cadence_and_the_survey_indicators_carry_it(drop: Path) 
     assert {row["cadence_years"] for row in surveys.indicator_rows([parsed])} == {2}
     edit_spec(drop, "cadence_years: 2 ", "")
     assert parse(drop).spec.cadence_years is None
+
+
+def test_school_years_and_ages_are_read_as_the_survey_means_them() -> None:
+    from ingest.surveys import age_group_of
+
+    assert [age_group_of(t) for t in ("Åk 8", "åk9", "ÅK 5", "Gy 2", "gy2", "14 år", "13–15", "15")] == [
+        "ak8", "ak9", "ak5", "gy2", "gy2", "14", "13-15", "15",
+    ]  # fmt: skip
+    assert [age_group_of(t) for t in ("Åk 10", "Gy 5", "årskurs", "vuxna", "")] == [None] * 5
+
+
+def test_an_age_the_spec_does_not_map_is_read_as_a_school_year_or_named_as_an_error(drop: Path) -> None:
+    edit_spec(drop, '  age: {"Åk 8": ak8, "Gy 2": gy2}\n', "")
+    assert {r["age_group"] for r in parse(drop).rows} == {"ak8", "gy2"}  # read as written
+    edit_data(drop, 2, ";Åk 8;", ";Högstadiet;")
+    (problem,) = problems_of(drop)
+    assert (problem.row, problem.column) == (2, "age")
+    assert "age 'Högstadiet' is not in codes.age, and not an age (14, 13-15)" in problem.reason

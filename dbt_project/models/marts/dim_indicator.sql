@@ -9,7 +9,12 @@ select
     unit,
     higher_is_better,
     rate_ages,
-    denominator_ages
+    denominator_ages,
+    short_title,
+    ages,
+    age_label,
+    municipality_type,
+    by_sex
 from {{ ref('indicators') }}
 union all
 select
@@ -21,7 +26,12 @@ select
     unit,
     higher_is_better,
     cast(null as varchar) as rate_ages,
-    cast(null as varchar) as denominator_ages
+    cast(null as varchar) as denominator_ages,
+    title as short_title,
+    cast(null as varchar) as ages,
+    cast(null as varchar) as age_label,
+    cast(null as varchar) as municipality_type,
+    cast(null as boolean) as by_sex
 from {{ ref('stg_survey__indicators') }}
 )
 

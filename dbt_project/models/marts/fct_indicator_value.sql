@@ -45,6 +45,8 @@ select
     i.period_end,
     i.sex,
     i.age_group,
+    -- the series' ages in Swedish; for 'total', the ages the indicator is about (catalogue)
+    coalesce({{ age_group_label('i.age_group') }}, di.age_label) as age_label,
     i.value,
     case i.method
         when 'source' then i.ci_low
@@ -77,6 +79,8 @@ select
     {{ period_date('i.period_end') }} as period_date,
     coalesce(i.period_start = lt.period_start and i.period_end = lt.period_end, false) as is_latest
 from intervals as i
+left join {{ ref('dim_indicator') }} as di
+    on di.indicator_id = i.indicator_id
 left join {{ ref('adult_indicators') }} as a
     on a.indicator_id = i.indicator_id
 left join {{ ref('statuses') }} as st
