@@ -75,3 +75,16 @@ def urls(kolada_server: KoladaServer, px_states) -> Iterator[dict[str, str]]:
     scb_state, fohm_state = px_states
     with pxweb_server.serve(scb_state) as scb, pxweb_server.serve(fohm_state) as fohm:
         yield {"kolada_url": kolada_server.base_url, "scb_url": scb.v2_url, "fohm_url": fohm.v1_url}
+
+
+def require_chromium() -> str:
+    """The browser the reports and the Data Docs test need; in CI it must be there (make test
+    installs it)."""
+    from report.pdf import find_chromium
+
+    path = find_chromium()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("no Chromium in CI: `make test` installs Debian's chromium (make browser)")
+        pytest.skip("no Chromium on this machine (make browser installs Debian's chromium)")
+    return path

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from expectations import core
 from expectations.core import WARNING, Suite, expect
 from expectations.offline_docs import CDN, make_offline
-from report.pdf import browser, find_chromium, offline_page
-
-
-def require_chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("no Chromium in CI: `make test` installs Debian's chromium (make browser)")
-        pytest.skip("no Chromium on this machine (make browser installs Debian's chromium)")
-    return path
+from report.pdf import browser, offline_page
+from tests.conftest import require_chromium
 
 
 def build_docs(quality: Path) -> None:

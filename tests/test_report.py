@@ -19,23 +19,14 @@ import pytest
 from report import charts
 from report.build import build_reports, report_paths, reports_current
 from report.data import Cell, ReportError
-from report.pdf import BrowserError, browser, find_chromium, offline_page
+from report.pdf import BrowserError, browser, offline_page
 from report.render import number, shown
+from tests.conftest import require_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTIES = ["17", "24", "13"]  # Värmland, Västerbotten, Halland
 LAHOLM = {"id": "1381", "title": "Laholm", "type": "K"}  # a second municipality in Halland
 FACTORS = ["Framtidstro", "Fullföljda studier", "Trygga relationer", "Goda levnadsvanor", "Främjande miljöer"]
-
-
-def require_chromium() -> str:
-    """The browser the report needs; in CI it must be there (make test installs it)."""
-    path = find_chromium()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("no Chromium in CI: `make test` installs Debian's chromium (make browser)")
-        pytest.skip("no Chromium on this machine (make browser installs Debian's chromium)")
-    return path
 
 
 @dataclass

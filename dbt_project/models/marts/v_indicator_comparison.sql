@@ -28,10 +28,7 @@ with facts as (
         f.status_label,
         f.is_latest,
         coalesce(i.unit = 'count', false) as is_count,
-        -- the measure compared: the value, or for a count its rate per 1,000 (NULL without one)
-        case when i.unit = 'count' then f.rate_per_1000 else f.value end as m,
-        case when i.unit = 'count' then f.rate_ci_low else f.ci_low end as m_low,
-        case when i.unit = 'count' then f.rate_ci_high else f.ci_high end as m_high
+        {{ compared_measure('f', 'i') }}
     from {{ ref('fct_indicator_value') }} as f
     left join {{ ref('dim_indicator') }} as i
         on i.indicator_id = f.indicator_id

@@ -29,9 +29,7 @@ with facts as (
         f.denominator,
         f.status,
         f.status_label,
-        case when i.unit = 'count' then f.rate_per_1000 else f.value end as m,
-        case when i.unit = 'count' then f.rate_ci_low else f.ci_low end as m_low,
-        case when i.unit = 'count' then f.rate_ci_high else f.ci_high end as m_high
+        {{ compared_measure('f', 'i') }}
     from {{ ref('fct_indicator_value') }} as f
     left join {{ ref('dim_indicator') }} as i
         on i.indicator_id = f.indicator_id
