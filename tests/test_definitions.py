@@ -107,7 +107,7 @@ def test_runner_exits_non_zero_naming_the_failing_request(tmp_path: Path) -> Non
     )
     assert proc.returncode == 1
     assert "refresh_mart: run" in proc.stderr and "FAILED" in proc.stderr
-    assert "landing__kolada: ingest.http.SourceError: kolada: GET http://127.0.0.1:9/v3/municipality" in (
+    assert "landing__kolada: ingest.http.TransportError: kolada: GET http://127.0.0.1:9/v3/municipality" in (
         proc.stderr
     )
     # SCB and Folkhälsodata fail as tables (named in the log), Kolada's missing region list fails the run
