@@ -115,8 +115,8 @@ def test_a_survey_spec_sets_its_cadence(build_db: Path) -> None:
     with duckdb.connect(str(build_db)) as con:
         con.execute(
             "insert into mart.fct_indicator_value values"
-            " ('survey_y', '1780', 2023, 2023, 40.0, 'survey:y'),"
-            " ('survey_z', '1780', 2023, 2023, 40.0, 'survey:z')"
+            " ('survey_y', '1780', 2023, 2023, 40.0, 'survey:y', 'ok'),"
+            " ('survey_z', '1780', 2023, 2023, 40.0, 'survey:z', 'ok')"
         )
         con.execute(
             "create table raw.survey_indicators as select * from (values"
