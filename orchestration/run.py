@@ -55,6 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run_config = json.loads(args.config.read_text()) if args.config else None
     root = warehouse_root(run_config)
+    if args.job in FETCHING_JOBS and not args.no_preflight:  # before the lock: nothing is written
+        from ingest import preflight
+
+        unreachable = preflight.unreachable_hosts(source_urls(run_config), PREFLIGHT_TIMEOUT)
+        if unreachable:
+            print(preflight.message(args.job, unreachable), file=sys.stderr)
+            return 2
     try:
         held = runlock.acquire(root, job=args.job)
     except runlock.WarehouseBusy as exc:
@@ -79,13 +86,6 @@ def _locked_main(args, run_config: dict | None, root: Path, held, stopper) -> in
     cleanup = [f"{args.job}: cleanup: {line}" for line in housekeeping.remove_leftovers(root, held.previous)]
     for line in cleanup:
         print(line, file=sys.stderr)
-    if args.job in FETCHING_JOBS and not args.no_preflight:
-        from ingest import preflight
-
-        unreachable = preflight.unreachable_hosts(source_urls(run_config), PREFLIGHT_TIMEOUT)
-        if unreachable:
-            print(preflight.message(args.job, unreachable), file=sys.stderr)
-            return 2
     if args.job == "refresh_mart" and not args.no_precheck:
         same, reason = nothing_changed(run_config)
         if same and reports_current(run_config):

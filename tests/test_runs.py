@@ -29,6 +29,7 @@ from warehouse import housekeeping, runlock, state
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_INSTANCE = ROOT / "dagster_home" / "dagster.yaml"
+BASE_PYTHON = getattr(sys, "_base_executable", None) or sys.executable
 CONFIG = {
     "resources": {"kolada_api": {"config": {"years": 2, "last_year": 2026}}},
     "ops": {"county_reports": {"config": {"pdf": False}}},  # no Chromium needed
@@ -318,7 +319,9 @@ def make_dev(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.P
     home = tmp_path / "home"
     log = tmp_path / "dev.log"
     proc = subprocess.Popen(
-        ["make", "dev", f"DAGSTER_HOME={home}", f"DEV_ARGS=-p {free_port()}"],
+        # PYTHON: the interpreter the venv was made from (it has uv); under `uv run` (make test)
+        # the venv's own python3 comes first on PATH and has neither uv nor pip
+        ["make", "dev", f"DAGSTER_HOME={home}", f"DEV_ARGS=-p {free_port()}", f"PYTHON={BASE_PYTHON}"],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),

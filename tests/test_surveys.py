@@ -856,5 +856,5 @@ def test_an_age_the_spec_does_not_map_is_read_as_a_school_year_or_named_as_an_er
     assert {r["age_group"] for r in parse(drop).rows} == {"ak8", "gy2"}  # read as written
     edit_data(drop, 2, ";Åk 8;", ";Högstadiet;")
     (problem,) = problems_of(drop)
-    assert (problem.row, problem.column) == (2, "age")
+    assert (problem.row, problem.column) == (2, "Årskurs")  # the file's own header
     assert "age 'Högstadiet' is not in codes.age, and not an age (14, 13-15)" in problem.reason
