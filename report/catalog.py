@@ -19,10 +19,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 import warehouse
 from ingest.catalog import CATALOG_PATH
+from report.render import source_name
 from warehouse.publish import open_published
 
 FRESHNESS_PATH = CATALOG_PATH.with_name("freshness.yml")
-SOURCE_NAMES = {"kolada": "Kolada", "scb": "SCB", "fohm": "Folkhälsomyndigheten"}
 LEVEL_NAMES = {"municipality": "kommun", "county": "län", "country": "riket"}
 SEX_WORDS = {False: {"female": "flickor", "male": "pojkar"}, True: {"female": "kvinnor", "male": "män"}}
 
@@ -101,7 +101,7 @@ def catalogue(mart_db: Path) -> list[Group]:
                 indicator_id=ind_id,
                 short_title=short,
                 title=title,
-                source=SOURCE_NAMES.get(source_key, f"Regional enkät ({source.removeprefix('survey:')})"),
+                source=source_name(source),
                 source_ref=ref,
                 levels=_levels(levels, derived),
                 sexes=_sexes(sexes, bool(adult)),
