@@ -960,6 +960,7 @@ def indicator_rows(parsed: Sequence[ParsedSurvey]) -> list[dict[str, Any]]:
             "unit": i.unit,
             "higher_is_better": i.higher_is_better,
             "cadence_years": p.spec.cadence_years,
+            "source_title": p.spec.title,
         }
         for p in parsed
         for i in p.spec.indicators.values()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from report.data import ReportError, county_codes, open_mart, read_county
 from report.render import chart_count, render_html
+from report.text import read_text, text_path
 
 META = "report.json"
 
@@ -64,9 +65,11 @@ def build_reports(
     pdf: bool = True,
     log: Callable[[str], None] = lambda message: None,
     printer: Callable[[list[tuple[Path, Path]]], list[tuple[Exception | None, float]]] | None = None,
+    text_dir: Path | None = None,
 ) -> list[BuiltReport]:
-    """Build the reports of ``counties`` (default: every county in the mart).
+    """Build the reports of ``counties`` (county or municipality codes; default: every county).
 
+    ``text_dir`` holds the analysts' optional ``<code>.md`` files (``report.text``).
     One county's failure does not stop the others: they are swapped in, then ``ReportError``
     names every county that failed. No Chromium (``BrowserError``) fails the batch before
     anything is swapped. ``printer`` replaces ``report.pdf.print_pdfs`` (tests).
@@ -83,7 +86,7 @@ def build_reports(
     try:
         for code in counties:
             try:
-                staged.append(_stage_html(mart_db, reports_dir, code))
+                staged.append(_stage_html(mart_db, reports_dir, code, text_dir))
             except Exception as exc:  # one county's failure must not stop the others
                 fail(code, exc)
         if pdf and staged:
@@ -104,7 +107,8 @@ def build_reports(
             report = built[-1]
             pages = f", {report.pages} PDF pages" if report.pages is not None else ""
             log(
-                f"county {report.county_code} ({report.county_name}): {report.indicators} indicator"
+                f"{'municipality' if len(report.county_code) == 4 else 'county'} {report.county_code}"
+                f" ({report.county_name}): {report.indicators} indicator"
                 f" series, {report.charts} charts{pages} in {report.seconds:.1f} s -> {report.html.parent}"
             )
     finally:
@@ -116,9 +120,10 @@ def build_reports(
     return built
 
 
-def _stage_html(mart_db: Path, reports_dir: Path, county_code: str) -> _Staged:
+def _stage_html(mart_db: Path, reports_dir: Path, county_code: str, text_dir: Path | None = None) -> _Staged:
     started = time.perf_counter()
     data = read_county(mart_db, county_code)
+    text = read_text(text_path(text_dir, data.area.code), data.factors)
     html_path, pdf_path = report_paths(reports_dir, county_code)
     html_path.parent.mkdir(parents=True, exist_ok=True)
     for stale in html_path.parent.glob("*.tmp-*"):  # left by a run that was killed an hour ago or more
@@ -128,7 +133,7 @@ def _stage_html(mart_db: Path, reports_dir: Path, county_code: str) -> _Staged:
     staged = _Staged(
         report=BuiltReport(
             county_code=county_code,
-            county_name=data.county.name,
+            county_name=data.area.name,
             html=html_path,
             pdf=pdf_path,
             indicators=len(data.indicators),
@@ -144,7 +149,7 @@ def _stage_html(mart_db: Path, reports_dir: Path, county_code: str) -> _Staged:
         seconds=0.0,
     )
     try:
-        staged.html.write_text(render_html(data), encoding="utf-8")
+        staged.html.write_text(render_html(data, text=text), encoding="utf-8")
     except BaseException:
         staged.discard()
         raise

@@ -1,6 +1,8 @@
-"""Everything one county's report shows, read from the published mart in one read-only session.
+"""Everything one report shows, read from the published mart in one read-only session.
 
-The figures come from ``fct_indicator_value`` (county, its municipalities and Sweden); the
+A report is about one area: a county (with its municipalities) or a municipality (with its
+county, its kommungrupp and the county's other municipalities). The figures come from
+``fct_indicator_value`` (the area, its county's municipalities and Sweden); the
 verdicts from the analyst views: ``v_indicator_trend`` (better / worse since the previous
 period and the trend test over the latest five periods, claimed only when significant),
 ``v_indicator_comparison`` (county vs Sweden: better / worse only when Sweden's value lies
@@ -10,12 +12,15 @@ Nothing is computed here that a view already decides.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from ingest.kolada import DEFAULT_BASE_URL as KOLADA_BASE_URL
+from ingest.pxweb import DEFAULT_BASE_URLS as PXWEB_BASE_URLS
 from warehouse.publish import open_published
 
 SEXES = ("total", "female", "male")
@@ -46,6 +51,7 @@ class Cell:
     ci_low: float | None = None
     ci_high: float | None = None
     n: int | None = None
+    rate: float | None = None  # per 1,000 inhabitants in the ages, for a count
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,12 @@ class Verdict:
     sweden_value: float | None = None
     value: float | None = None
     status: str | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    vs_county: str | None = None  # a municipality against its county
+    county_value: float | None = None
+    vs_kommungrupp: str | None = None  # a municipality against its kommungrupp's mean
+    kommungrupp_value: float | None = None
 
 
 @dataclass
@@ -164,6 +176,8 @@ class SourceUse:
     first_fetched: str
     last_fetched: str
     request_url: str
+    titles: list[str] = field(default_factory=list)  # the source's title, or the indicators' titles
+    source_title: str | None = None  # a survey's title (its spec's)
 
 
 @dataclass
@@ -179,8 +193,14 @@ class SourceProblem:
     failed_indicators: str | None
 
 
+KOMMUNGRUPP = "kommungrupp"  # the pseudo region code of a kommungrupp's mean in Indicator.values
+
+
 @dataclass
-class CountyData:
+class ReportData:
+    """One report: ``area`` is the county or municipality it is about; ``county`` its county
+    (the area itself in a county report); ``municipalities`` the county's municipalities."""
+
     county: Region
     sweden: Region
     municipalities: list[Region]
@@ -191,19 +211,35 @@ class CountyData:
     run_id: str
     mart_path: Path
     source_problems: list[SourceProblem] = field(default_factory=list)
+    area: Region | None = None
+    kommungrupp: Region | None = None  # a municipality's SKR kommungrupp (its mean as a series)
+    test_data: list[str] = field(default_factory=list)  # base URLs other than the official ones
+
+    def __post_init__(self) -> None:
+        self.area = self.area or self.county
+
+    @property
+    def is_municipality(self) -> bool:
+        return self.area.level == "municipality"
 
     @property
     def indicators(self) -> list[Indicator]:
         return [indicator for factor in self.factors for indicator in factor.indicators]
 
 
-def read_county(mart_db: Path, county_code: str) -> CountyData:
-    """Read one county's report data from the published mart (opened read-only)."""
+CountyData = ReportData  # the name callers used before municipality reports
+
+
+def read_county(mart_db: Path, county_code: str) -> ReportData:
+    """Read one county's or municipality's report data from the published mart (read-only)."""
     with open_mart(mart_db) as con:
         try:
             return _read(con, mart_db, county_code)
         except duckdb.Error as exc:
-            raise ReportError(f"{mart_db} (county {county_code}): {exc}") from exc
+            raise ReportError(f"{mart_db} (region {county_code}): {exc}") from exc
+
+
+read_report = read_county
 
 
 def county_codes(mart_db: Path) -> list[str]:
@@ -230,42 +266,56 @@ def open_mart(mart_db: Path) -> duckdb.DuckDBPyConnection:
         raise ReportError(f"cannot open the published mart {mart_db}: {exc}") from exc
 
 
-def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> CountyData:
+def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, code: str) -> ReportData:
     regions = {
-        code: (Region(code, name, level), county, same_area)
-        for code, name, level, county, same_area in con.execute(
-            "select region_code, region_name, region_level, county_code, same_area_as from dim_region"
+        row[0]: row
+        for row in con.execute(
+            "select region_code, region_name, region_level, county_code, same_area_as, kommungrupp"
+            " from dim_region"
         ).fetchall()
     }
-    entry = regions.get(county_code)
-    if entry is None or entry[0].level != "county":
-        counties = sorted(code for code, (region, _, _) in regions.items() if region.level == "county")
+    entry = regions.get(code)
+    if entry is None or entry[2] not in ("county", "municipality"):
+        counties = sorted(c for c, row in regions.items() if row[2] == "county")
         raise ReportError(
-            f"county {county_code!r} is not a county of {mart_db} (dim_region has: {', '.join(counties)})"
+            f"county {code!r} is not a county of {mart_db} (dim_region has: {', '.join(counties)};"
+            " a municipality's four-digit code, e.g. 1780, gives its own report)"
         )
-    county, _, same_area_as = entry
+    area = Region(*entry[:3])
+    county_code = code if area.level == "county" else entry[3]
+    county_row = regions.get(county_code)
+    if county_row is None:
+        raise ReportError(f"municipality {code} ({area.name}) has no county in {mart_db}")
+    county, same_area_as = Region(*county_row[:3]), county_row[4]
+    kommungrupp = (
+        Region(KOMMUNGRUPP, entry[5], "kommungrupp") if area.level == "municipality" and entry[5] else None
+    )
     sweden = next(
-        (r for r, _, _ in regions.values() if r.level == "country"), Region("00", "Riket", "country")
+        (Region(*row[:3]) for row in regions.values() if row[2] == "country"),
+        Region("00", "Riket", "country"),
     )
     municipalities = sorted(  # Gotland's one municipality is the county itself: shown once
         (
-            r
-            for r, c, _ in regions.values()
-            if r.level == "municipality" and c == county_code and r.code != same_area_as
+            Region(*row[:3])
+            for row in regions.values()
+            if row[2] == "municipality" and row[3] == county_code and row[0] != same_area_as
         ),
         key=lambda r: r.name,
     )
+    if area.level == "municipality" and area.code == same_area_as:
+        area = county  # Gotland: the municipality's report is the county's
 
     # Gotland: the county's own value where it has one, else the municipality's (one area)
     same = [same_area_as] if same_area_as else []
     local = [county.code, *(m.code for m in municipalities), *same]
+    own = [area.code, *same] if area.level == "county" else [area.code]
     indicators: dict[tuple[str, str], Indicator] = {}
     rows = con.execute(
         """
         select f.indicator_id, f.age_group, f.sex, f.region_code, f.period_start, f.period_end,
             f.value, f.status, f.ci_low, f.ci_high, f.n,
             d.short_title, d.protective_factor, d.unit, d.higher_is_better, f.source, f.source_ref,
-            f.age_label, d.adult_measure
+            f.age_label, d.adult_measure, f.rate_per_1000
         from fct_indicator_value as f
         join dim_indicator as d using (indicator_id)
         where f.region_code in (select unnest(?))
@@ -275,10 +325,10 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> Co
             )
         order by f.period_end desc, f.source_ref
         """,
-        [[sweden.code, *local], local],
+        [[sweden.code, *local], own if area.level == "municipality" else local],
     ).fetchall()
     for (ind_id, age, sex, region, start, end, value, status, lo, hi, n,
-         title, factor, unit, hib, source, ref, age_label, adult) in rows:  # fmt: skip
+         title, factor, unit, hib, source, ref, age_label, adult, rate) in rows:  # fmt: skip
         indicator = indicators.get((ind_id, age))
         if indicator is None:
             indicator = indicators[(ind_id, age)] = Indicator(
@@ -289,33 +339,57 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, county_code: str) -> Co
         period = Period(start, end)
         cells = indicator.values.setdefault(sex, {}).setdefault(county.code if region in same else region, {})
         if region not in same or period not in cells:
-            cells[period] = Cell(value, status, lo, hi, n)
+            cells[period] = Cell(value, status, lo, hi, n, rate)
+    if kommungrupp is not None:
+        _add_kommungrupp(con, indicators, area.code)
     for indicator in indicators.values():
         indicator.periods = sorted(
             {p for by_region in indicator.values.values() for cells in by_region.values() for p in cells},
             key=lambda p: (p.start, p.end),
         )
     if not indicators:
-        raise ReportError(f"{mart_db} has no indicator values for county {county_code} ({county.name})")
+        raise ReportError(f"{mart_db} has no indicator values for {area.level} {code} ({area.name})")
 
-    _add_verdicts(con, indicators, county.code)
-    _add_coverage(con, indicators, county.code, {m.code: m.name for m in municipalities})
+    _add_verdicts(con, indicators, area.code)
+    _add_coverage(
+        con,
+        indicators,
+        area.code,
+        {m.code: m.name for m in municipalities} if area.level == "county" else {},
+    )
     factors = _factors(con, indicators)
     published_at, run_id = con.execute(
         "select cast(published_at as varchar), run_id from meta_publication"
     ).fetchone()
-    return CountyData(
+    sources = _sources(con, [sweden.code, *local])
+    return ReportData(
         county=county,
         sweden=sweden,
         municipalities=municipalities,
         same_area_as=same_area_as,
         factors=factors,
-        sources=_sources(con, [sweden.code, *local]),
+        sources=sources,
         published_at=published_at,
         run_id=run_id,
         mart_path=mart_db,
         source_problems=_source_problems(con),
+        area=area,
+        kommungrupp=kommungrupp,
+        test_data=unofficial_bases(sources),
     )
+
+
+def _add_kommungrupp(con, indicators: dict[tuple[str, str], Indicator], municipality: str) -> None:
+    """The municipality's kommungrupp mean per period, as the series ``KOMMUNGRUPP``."""
+    for ind_id, age, sex, start, end, mean in con.execute(
+        """
+        select indicator_id, age_group, sex, period_start, period_end, kommungrupp_mean
+        from v_indicator_comparison where region_code = ? and kommungrupp_mean is not null
+        """,
+        [municipality],
+    ).fetchall():
+        if (indicator := indicators.get((ind_id, age))) is not None and sex in indicator.values:
+            indicator.values[sex].setdefault(KOMMUNGRUPP, {})[Period(start, end)] = Cell(mean, None)
 
 
 def _add_verdicts(con, indicators: dict[tuple[str, str], Indicator], county: str) -> None:
@@ -339,10 +413,11 @@ def _add_verdicts(con, indicators: dict[tuple[str, str], Indicator], county: str
                 verdict.trend_first_period,
                 verdict.trend_last_period,
             ) = trend
-    for ind_id, age, sex, start, end, value, status, vs, diff, sweden in con.execute(
+    for ind_id, age, sex, start, end, value, status, lo, hi, vs, diff, sweden, *others in con.execute(
         """
         select c.indicator_id, c.age_group, c.sex, c.period_start, c.period_end, c.value, c.status,
-            c.vs_sweden, c.diff_sweden, c.sweden_value
+            c.ci_low, c.ci_high, c.vs_sweden, c.diff_sweden, c.sweden_value,
+            c.vs_county, c.county_value, c.vs_kommungrupp, c.kommungrupp_mean
         from v_indicator_comparison as c
         where c.region_code = ?
         qualify row_number() over (
@@ -357,6 +432,9 @@ def _add_verdicts(con, indicators: dict[tuple[str, str], Indicator], county: str
                 verdict.period = Period(start, end)
                 verdict.vs_sweden, verdict.diff_sweden = vs, diff
                 verdict.sweden_value, verdict.value, verdict.status = sweden, value, status
+                verdict.ci_low, verdict.ci_high = lo, hi
+                (verdict.vs_county, verdict.county_value, verdict.vs_kommungrupp,
+                 verdict.kommungrupp_value) = others  # fmt: skip
 
 
 def _add_coverage(con, indicators, county: str, municipalities: dict[str, str]) -> None:
@@ -414,20 +492,59 @@ def _age_order(age_group: str) -> tuple[int, str]:
 
 
 def _sources(con, codes: list[str]) -> list[SourceUse]:
+    has_title = con.execute(
+        "select count(*) from duckdb_columns()"
+        " where table_name = 'dim_indicator' and column_name = 'source_title'"
+    ).fetchone()[0]
+    source_title = "min(d.source_title)" if has_title else "cast(null as varchar)"  # marts before it
     return [
-        SourceUse(source, ref, ids, rows, first[:10], last[:10], url)
-        for source, ref, ids, rows, first, last, url in con.execute(
-            """
-            select source, source_ref, list(distinct indicator_id order by indicator_id), count(*),
-                cast(min(fetched_at) as varchar), cast(max(fetched_at) as varchar), min(request_url)
-            from fct_indicator_value
-            where region_code in (select unnest(?))
-            group by source, source_ref
-            order by source, source_ref
+        SourceUse(source, ref, ids, rows, first[:10], last[:10], url, titles, source_title)
+        for source, ref, ids, rows, first, last, url, titles, source_title in con.execute(
+            f"""
+            select f.source, f.source_ref, list(distinct f.indicator_id order by f.indicator_id), count(*),
+                cast(min(f.fetched_at) as varchar), cast(max(f.fetched_at) as varchar), min(f.request_url),
+                list(distinct d.title order by d.title), {source_title}
+            from fct_indicator_value as f
+            join dim_indicator as d using (indicator_id)
+            where f.region_code in (select unnest(?))
+            group by f.source, f.source_ref
+            order by f.source, f.source_ref
             """,
             [codes],
         ).fetchall()
     ]
+
+
+# The live APIs' base URLs (ingest's defaults): a report built from any other host is test data.
+OFFICIAL_BASES = {
+    "kolada": (KOLADA_BASE_URL,),
+    "scb": (PXWEB_BASE_URLS["scb"],),
+    "fohm": (PXWEB_BASE_URLS["fohm"],),
+}
+
+
+def source_base(source: SourceUse | str, urls: list[str] | None = None) -> str:
+    """The base URL a source's requests share (up to the API's version path)."""
+    urls = urls if urls is not None else [source.request_url]
+    prefix = os.path.commonprefix(urls)
+    for marker in ("/v3/", "/api/v2/", "/api/v1/sv/"):
+        if marker in prefix:
+            return prefix[: prefix.index(marker) + len(marker)]
+    return prefix[: prefix.rfind("/") + 1] if "/" in prefix else prefix
+
+
+def unofficial_bases(sources: list[SourceUse]) -> list[str]:
+    """Base URLs of API sources other than the official ones (surveys are the region's own files)."""
+    found = []
+    for use in sources:
+        official = OFFICIAL_BASES.get(use.source)
+        if official is None:
+            continue
+        if not use.request_url.startswith(official):
+            base = source_base(use)
+            if base not in found:
+                found.append(base)
+    return found
 
 
 def _source_problems(con) -> list[SourceProblem]:

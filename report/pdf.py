@@ -1,5 +1,9 @@
 """Print report HTML to PDF with the system Chromium, driven by Playwright (no browser download).
 
+The PDF is tagged (a structure tree for screen readers) with an outline of the chapters and
+indicators (from the headings), the page's title and language; a report built from test data
+carries its ``barnhalsa:testdata`` words in the header of every page.
+
 The browser is started once for a batch of reports (two pages print at a time: Chromium lays
 out one while the other is written) and may reach no network: every request other than the
 report file itself is aborted (the report needs none, and a test checks that).
@@ -33,14 +37,31 @@ FOOTER = (
     ' av <span class="totalPages"></span></span></div>'
 )
 
+HEADER = "<span></span>"
+TESTDATA_HEADER = (
+    '<div style="font-size:9px;width:100%;padding:0 13mm;font-family:sans-serif;font-weight:bold;'
+    'color:#7a1d0d;text-align:center;">{words}</div>'
+)
 PDF_OPTIONS = {
     "format": "A4",
     "print_background": True,
     "prefer_css_page_size": True,
     "display_header_footer": True,
-    "header_template": "<span></span>",
+    "header_template": HEADER,
     "footer_template": FOOTER,
+    "tagged": True,  # a structure tree (PDF/UA-style tags) for assistive technology
+    "outline": True,  # bookmarks from the headings: chapters and indicators
 }
+TESTDATA_META = 'meta[name="barnhalsa:testdata"]'
+
+
+def header_for(words: str | None) -> str:
+    """The page header: the test-data warning on every page, else empty."""
+    from html import escape
+
+    return TESTDATA_HEADER.format(words=escape(words)) if words else HEADER
+
+
 LOCAL = ("file:", "data:", "about:")  # all a report may load
 
 
@@ -135,7 +156,9 @@ async def _print_all(jobs: list[tuple[Path, Path]], executable: str, parallel: i
                     await page.route("**/*", _offline_route)
                     await page.goto(html.resolve().as_uri(), wait_until="load")
                     await page.emulate_media(media="print")
-                    await page.pdf(path=str(pdf), **PDF_OPTIONS)
+                    marker = await page.query_selector(TESTDATA_META)
+                    words = await marker.get_attribute("content") if marker is not None else None
+                    await page.pdf(path=str(pdf), **{**PDF_OPTIONS, "header_template": header_for(words)})
                 except Exception as exc:  # reported per report; the batch goes on
                     return exc, time.perf_counter() - started
                 finally:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from ingest.surveys import LOW_PRECISION_BELOW, MIN_RESPONSE_RATE
 from report import charts
-from report.data import STATUS_WORDS, Cell, CountyData, Indicator, Period, Verdict
+from report.data import STATUS_WORDS, Cell, Indicator, Period, Region, ReportData, Verdict, source_base
+from report.messages import CHAPTER_MESSAGES, key_messages, summary_sexes
+from report.text import AnalystText
 from warehouse.privacy import MIN_RESPONDENTS
 
 UNIT_LABELS = {
@@ -31,6 +32,13 @@ VERDICT_WORDS = {
     "worsening": "försämras",
     "no_significant_change": "ingen säker trend",
     "not_tested": "ej testad",
+}
+CHANGE_UNITS = {
+    "percent": " procentenheter",
+    "per_1000": " per 1\u00a0000 invånare",
+    "per_10000": " per 10\u00a0000 invånare",
+    "per_inhabitant": " per invånare",
+    "points": " poäng",
 }
 TREND_METHODS = {"chi_square_trend": "chi-två-test för trend", "wls": "viktad regression"}
 SOURCE_NAMES = {"kolada": "Kolada (RKA)", "scb": "SCB", "fohm": "Folkhälsomyndigheten, Folkhälsodata"}
@@ -69,132 +77,197 @@ def age_label(indicator: Indicator) -> str:
     return indicator.age_label if indicator.age_group != "total" else ""
 
 
-def source_name(source: str) -> str:
+def source_name(source: str, title: str | None = None) -> str:
+    """The source as a reader knows it; a survey by its title (its spec's), never by its file."""
     if source.startswith("survey:"):
-        return f"Regional enkät ({source.removeprefix('survey:')})"
+        return title or "Regional enkät"
     return SOURCE_NAMES.get(source, source)
 
 
-@dataclass
-class Finding:
-    indicator: Indicator
-    sex: str
-    verdict: Verdict
-
-    @property
-    def label(self) -> str:
-        parts = [self.indicator.title]
-        if age := age_label(self.indicator):
-            parts.append(age)
-        if self.sex != "total":
-            parts.append(self.indicator.sex_labels[self.sex].lower())
-        return ", ".join(parts[:1]) + (f" ({', '.join(parts[1:])})" if len(parts) > 1 else "")
+def change_text(verdict: Verdict, indicator: Indicator) -> str:
+    """The change since the previous period with its sign and unit: "+2,1 procentenheter"."""
+    if verdict.change_1 is None:
+        return ""
+    sign = "+" if verdict.change_1 > 0 else ("−" if verdict.change_1 < 0 else "±")
+    figure = number(abs(verdict.change_1))
+    if verdict.compared_on == "rate_per_1000":
+        unit = " per 1\u00a0000 invånare"
+    else:
+        unit = CHANGE_UNITS.get(indicator.unit, "")
+    return f"{sign}{figure}{unit}"
 
 
-def summary_sexes(indicator: Indicator) -> list[str]:
-    """Total where the source has it; otherwise each sex on its own (HBSC has no total)."""
-    return ["total"] if "total" in indicator.values else indicator.sexes
+def lines_for(data: ReportData, indicator: Indicator, sex: str) -> list[charts.Line]:
+    """The trend chart's series: the area (with its interval band), then for a municipality its
+    county and kommungrupp, then Sweden; a count is not set against larger areas."""
+    series = [(data.area, charts.COUNTY_COLOUR, "solid", False)]
+    if indicator.comparable_with_sweden:
+        if data.is_municipality:
+            series.append((data.county, charts.PARENT_COLOUR, "solid", True))
+            if data.kommungrupp is not None:
+                series.append((data.kommungrupp, charts.GROUP_COLOUR, "dotted", True))
+        series.append((data.sweden, charts.SWEDEN_COLOUR, "dashed", True))
+    lines = []
+    for region, colour, style, reference in series:
+        cells = indicator.values.get(sex, {}).get(region.code, {})
+        points = [
+            charts.Point(p.label, c.value, c.ci_low, c.ci_high, "" if c.value is not None else why(c))
+            for p in indicator.periods
+            if (c := cells.get(p)) is not None
+        ]
+        if points:
+            lines.append(charts.Line(region_label(region), points, colour, reference, style))
+    return lines
 
 
-def findings(data: CountyData) -> dict[str, list[Finding]]:
-    """The summary: improved, worsened (latest vs previous period, significant only), the
-    significant trends over the latest five periods, and the largest significant gaps to Sweden.
-    A verdict the mart did not test (not_compared, not_tested, NULL) is never a summary line."""
-    improved, worsened, gaps, rising, falling = [], [], [], [], []
-    for indicator in data.indicators:
-        for sex in summary_sexes(indicator):
-            verdict = indicator.verdicts.get(sex)
-            if verdict is None:
-                continue
-            if verdict.direction_1 == "better":
-                improved.append(Finding(indicator, sex, verdict))
-            elif verdict.direction_1 == "worse":
-                worsened.append(Finding(indicator, sex, verdict))
-            if verdict.trend == "improving":
-                rising.append(Finding(indicator, sex, verdict))
-            elif verdict.trend == "worsening":
-                falling.append(Finding(indicator, sex, verdict))
-            if (
-                indicator.comparable_with_sweden
-                and verdict.vs_sweden in ("better", "worse")
-                and verdict.sweden_value
-            ):
-                gaps.append(Finding(indicator, sex, verdict))
-    gaps.sort(key=lambda f: -abs((f.verdict.diff_sweden or 0) / f.verdict.sweden_value))
-    return {
-        "improved": improved,
-        "worsened": worsened,
-        "trend_improving": rising,
-        "trend_worsening": falling,
-        "gaps_worse": [f for f in gaps if f.verdict.vs_sweden == "worse"][:8],
-        "gaps_better": [f for f in gaps if f.verdict.vs_sweden == "better"][:8],
-    }
+def region_label(region: Region) -> str:
+    return f"Kommungrupp {region.name.lower()}" if region.level == "kommungrupp" else region.name
 
 
-def trend_svg(data: CountyData, indicator: Indicator) -> str:
-    periods = indicator.periods
-    panels = []
-    for sex in indicator.sexes:
-        lines = []
-        regions = [(data.county, charts.COUNTY_COLOUR, False), (data.sweden, charts.SWEDEN_COLOUR, True)]
-        for region, colour, dashed in regions if indicator.comparable_with_sweden else regions[:1]:
-            cells = indicator.values[sex].get(region.code, {})
-            points = [
-                charts.Point(p.label, c.value, c.ci_low, c.ci_high, "" if c.value is not None else why(c))
-                for p in periods
-                if (c := cells.get(p)) is not None
-            ]
-            lines.append(charts.Line(region.name, points, colour, dashed))
-        panels.append((indicator.sex_labels[sex], lines))
+def trend_svg(data: ReportData, indicator: Indicator) -> str:
+    panels = [(indicator.sex_labels[sex], lines_for(data, indicator, sex)) for sex in indicator.sexes]
+    periods = [p.label for p in indicator.periods]
+    span = periods[0] if len(periods) == 1 else f"{periods[0]}–{periods[-1]}"
     return charts.trend_chart(
         panels,
-        [p.label for p in periods],
+        periods,
         number,
         chart_id=indicator.key,
         zero_based=indicator.unit in ("count", "percent"),
+        label=f"{indicator.title}: {data.area.name} {span}"
+        + (" jämfört med riket" if indicator.comparable_with_sweden else ""),
+        panel_width=200 if len(panels) > 1 else 300,
     )
 
 
-def municipality_period(data: CountyData, indicator: Indicator) -> Period | None:
+def trend_legend(data: ReportData, indicator: Indicator) -> str:
+    lines = {line.name: line for sex in indicator.sexes for line in lines_for(data, indicator, sex)}
+    entries = [
+        (name, line.colour, line.style or ("dashed" if line.dashed else "solid"))
+        for name, line in lines.items()
+    ]
+    if any(p.ci_low is not None for line in lines.values() if not line.dashed for p in line.points):
+        entries.append(("95 % konfidensintervall", charts.BAND_COLOUR, "band"))
+    if any(p.value is None for line in lines.values() for p in line.points):
+        entries.append(("värde saknas (se tabellen)", "#555", "gap"))
+    if len(indicator.periods) == 1:
+        entries.append((f"en mätning ({indicator.periods[0].label}): ingen trend", "#555", "dotted"))
+    return charts.legend(entries)
+
+
+def municipality_period(data: ReportData, indicator: Indicator) -> Period | None:
     """The newest period in which a municipality of the county has a value (else a row), main sex."""
+    if not data.municipalities:
+        return None
     return indicator.latest_period([m.code for m in data.municipalities], [indicator.main_sex])
 
 
-def table_period(data: CountyData, indicator: Indicator) -> Period:
-    """The table's period: the county's newest value, else the municipalities', else the newest row."""
+def table_period(data: ReportData, indicator: Indicator) -> Period:
+    """The table's period: the area's newest value, else the municipalities', else the newest row."""
     return (
-        indicator.latest_period([data.county.code])
+        indicator.latest_period([data.area.code])
         or municipality_period(data, indicator)
         or indicator.periods[-1]
     )
 
 
-def municipality_svg(data: CountyData, indicator: Indicator, period: Period) -> str:
+def _references(
+    data: ReportData, indicator: Indicator, period: Period
+) -> list[tuple[str, float | None, str]]:
+    if not indicator.comparable_with_sweden:  # a count of the county or Sweden dwarfs its municipalities'
+        return []
+    sex = indicator.main_sex
+    return [
+        (region.name, cell.value if (cell := indicator.cell(sex, region.code, period)) else None, colour)
+        for region, colour in (
+            (data.county, charts.PARENT_COLOUR if data.is_municipality else charts.COUNTY_COLOUR),
+            (data.sweden, charts.SWEDEN_COLOUR),
+        )  # fmt: skip
+    ]
+
+
+def municipality_svg(data: ReportData, indicator: Indicator, period: Period) -> str:
     sex = indicator.main_sex
     bars = []
     for region in data.municipalities:
         cell = indicator.cell(sex, region.code, period)
         value = cell.value if cell is not None else None
         flag = "*" if cell is not None and cell.status == LOW_PRECISION else ""
-        bars.append(charts.Bar(region.name, value, "" if value is not None else why(cell), flag, region.code))
+        bars.append(
+            charts.Bar(
+                region.name,
+                value,
+                "" if value is not None else why(cell),
+                flag,
+                region.code,
+                cell.ci_low if cell is not None and value is not None else None,
+                cell.ci_high if cell is not None and value is not None else None,
+                region.code == data.area.code,
+            )
+        )
     bars.sort(key=lambda b: (b.value is None, -(b.value or 0)))
-    references = [  # a count of the county or Sweden dwarfs its municipalities': no line then
-        (region.name, cell.value if (cell := indicator.cell(sex, region.code, period)) else None, colour)
-        for region, colour in ((data.county, charts.COUNTY_COLOUR), (data.sweden, charts.SWEDEN_COLOUR))
-        if indicator.comparable_with_sweden
-    ]
-    return charts.bar_chart(bars, references, number, chart_id=indicator.key)
+    return charts.bar_chart(
+        bars,
+        _references(data, indicator, period),
+        number,
+        chart_id=indicator.key,
+        label=f"{indicator.title}: {data.county.name}s kommuner {period.label}",
+    )
 
 
-def table_rows(data: CountyData, indicator: Indicator, period: Period) -> list[dict]:
-    """The latest period's figures: the county, Sweden, then each municipality."""
+def municipality_legend(data: ReportData, indicator: Indicator, period: Period) -> str:
+    entries = []
+    if data.is_municipality:
+        entries.append((data.area.name, charts.HIGHLIGHT_COLOUR, "bar"))
+    entries += [(f"{name} {number(value)}", colour, "dashed") for name, value, colour in
+                _references(data, indicator, period) if value is not None]  # fmt: skip
+    sex = indicator.main_sex
+    if any((c := indicator.cell(sex, m.code, period)) and c.ci_low is not None for m in data.municipalities):
+        entries.append(("95 % konfidensintervall", "#333", "solid"))
+    return charts.legend(entries) if entries else ""
+
+
+def table_rows(data: ReportData, indicator: Indicator, period: Period) -> list[dict]:
+    """The latest period's figures: the area, (its county and kommungrupp,) Sweden, then each
+    municipality of the county (on screen; the chart shows them on paper)."""
     rows = []
-    for region in [data.county, data.sweden, *data.municipalities]:
+    heads = [data.area]
+    if data.is_municipality:
+        heads += [data.county] + ([data.kommungrupp] if data.kommungrupp else [])
+    heads.append(data.sweden)
+    others = [m for m in data.municipalities if m.code != data.area.code]
+    for region in [*heads, *others]:
         cells = {sex: indicator.cell(sex, region.code, period) for sex in indicator.sexes}
-        if region.level == "municipality" and all(c is None for c in cells.values()):
+        if region.level in ("municipality", "kommungrupp") and all(c is None for c in cells.values()):
             continue
-        rows.append({"region": region, "cells": cells})
+        rows.append({"region": region, "label": region_label(region), "cells": cells,
+                     "detail": region in others})  # fmt: skip
     return rows
+
+
+def source_of(data: ReportData, indicator: Indicator) -> str:
+    title = next(
+        (u.source_title for u in data.sources if u.source == indicator.source and u.source_title), None
+    )
+    return source_name(indicator.source, title)
+
+
+def sources_by_kind(data: ReportData) -> list[dict]:
+    """One table per source: its base URL once, then each table or KPI with its titles and fetch date."""
+    groups: dict[str, list] = {}
+    for use in data.sources:
+        groups.setdefault(use.source, []).append(use)
+    return [
+        {
+            "source": source,
+            "name": source_name(source, uses[0].source_title),
+            "base": source_base(uses[0], [u.request_url for u in uses])
+            if not source.startswith("survey:")
+            else "",
+            "uses": uses,
+        }
+        for source, uses in groups.items()
+    ]
 
 
 def _environment() -> Environment:
@@ -212,7 +285,13 @@ def _environment() -> Environment:
         TREND_METHODS=TREND_METHODS,
         STATUS_WORDS=STATUS_WORDS,
         trend_svg=trend_svg,
+        trend_legend=trend_legend,
         municipality_svg=municipality_svg,
+        municipality_legend=municipality_legend,
+        change_text=change_text,
+        sources_by_kind=sources_by_kind,
+        source_of=source_of,
+        region_label=region_label,
         municipality_period=municipality_period,
         table_period=table_period,
         table_rows=table_rows,
@@ -221,27 +300,39 @@ def _environment() -> Environment:
     return env
 
 
-def render_html(data: CountyData, generated_at: datetime | None = None) -> str:
-    """The whole report for one county."""
+def render_html(
+    data: ReportData, generated_at: datetime | None = None, text: AnalystText | None = None
+) -> str:
+    """The whole report for one county or municipality."""
     generated_at = generated_at or datetime.now(UTC)
+    text = text or AnalystText()
     return (
         _environment()
         .get_template("report.html.j2")
         .render(
             data=data,
-            findings=findings(data),
+            messages=key_messages(data, number),
+            chapter_messages={
+                f.code: key_messages(data, number, f.indicators, CHAPTER_MESSAGES) for f in data.factors
+            },
+            text=text,
             generated_at=generated_at.isoformat(timespec="seconds"),
             generated_date=generated_at.date().isoformat(),
+            published_date=data.published_at[:10],
             rule={
                 "min_respondents": MIN_RESPONDENTS,
                 "min_response_rate": number(MIN_RESPONSE_RATE),
                 "low_precision_below": LOW_PRECISION_BELOW,
             },
             chart_count=chart_count(data),
+            TESTDATA=TESTDATA,
         )
     )
 
 
-def chart_count(data: CountyData) -> int:
+TESTDATA = "TESTDATA – inte officiell statistik"
+
+
+def chart_count(data: ReportData) -> int:
     """Charts drawn: a trend chart per series, a municipality chart where municipalities have rows."""
     return sum(1 + (municipality_period(data, i) is not None) for i in data.indicators)

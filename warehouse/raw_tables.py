@@ -129,5 +129,6 @@ RAW_TABLES: dict[str, dict[str, str]] = {
         "unit": "varchar",
         "higher_is_better": "boolean",
         "cadence_years": "integer",
+        "source_title": "varchar",
     },
 }

@@ -14,7 +14,8 @@ select
     ages,
     age_label,
     municipality_type,
-    by_sex
+    by_sex,
+    cast(null as varchar) as source_title
 from {{ ref('indicators') }}
 union all
 select
@@ -31,7 +32,8 @@ select
     cast(null as varchar) as ages,
     cast(null as varchar) as age_label,
     cast(null as varchar) as municipality_type,
-    cast(null as boolean) as by_sex
+    cast(null as boolean) as by_sex,
+    source_title
 from {{ ref('stg_survey__indicators') }}
 )
 
