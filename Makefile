@@ -9,7 +9,7 @@ export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install browser verify run rebuild report catalog test lint dev bench bench-mart bench-dbt docs serve
+.PHONY: install browser axe verify run rebuild report catalog test lint dev bench bench-mart bench-dbt docs serve
 
 install:  ## uv (if missing) and the locked environment in .venv
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -29,6 +29,10 @@ ifeq ($(CHROMIUM),)
 		|| { echo "make browser: could not install chromium; install it or set BARNHALSA_CHROMIUM" >&2; test -z "$$CI"; }
 endif
 
+axe:  ## axe-core (npm, package-lock.json) for the report's accessibility test
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "make axe: no npm; the accessibility test skips (install nodejs and npm)" >&2; test -z "$$CI"; fi
+
 verify: install  ## ask every source for the metadata of each catalogued KPI and table (no data): one verdict a line
 	$(RUN) python -m ingest.verify $(VERIFY_ARGS)
 
@@ -41,7 +45,7 @@ rebuild: install browser  ## rebuild the mart (and the reports) from the raw lan
 report: install browser  ## county reports from the published mart: make report COUNTIES="17 24 13" (default: every county)
 	$(RUN) python -m report $(COUNTIES)
 
-test: install browser  ## lint and the test suite (no network)
+test: install browser axe  ## lint and the test suite (no network)
 	$(RUN) ruff check .
 	$(RUN) pytest
 

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from orchestration.resources import WarehouseResource
 from report.build import build_reports
+from report.data import county_codes
 
 COUNTIES_ENV = "BARNHALSA_REPORT_COUNTIES"
 
@@ -23,6 +24,11 @@ class CountyReportConfig(Config):
     counties: list[str] = Field(
         default_factory=list,
         description=f"County codes, e.g. ['17', '24', '13']; empty: {COUNTIES_ENV}, else every county.",
+    )
+    municipalities: list[str] = Field(
+        default_factory=list,
+        description="Municipality codes, e.g. ['1780']: the same report for each, against its county,"
+        " kommungrupp and Sweden (built beside the counties' reports).",
     )
     pdf: bool = Field(default=True, description="Also print each report to PDF (needs Chromium).")
 
@@ -40,7 +46,8 @@ def configured_counties(config: CountyReportConfig | None = None) -> list[str]:
     deps=["published_mart"],
     kinds={"html", "pdf"},
     description=(
-        "Barnhälsorapport per county: warehouse/reports/<county>/barnhalsorapport-<county>.html"
+        "Barnhälsorapport per county (and per municipality in the run config):"
+        " warehouse/reports/<code>/barnhalsorapport-<code>.html"
         " (self-contained, offline) and .pdf, built from the published mart's analyst views."
         " Each county's files are swapped in only when both are written."
     ),
@@ -48,12 +55,14 @@ def configured_counties(config: CountyReportConfig | None = None) -> list[str]:
 def county_reports(
     context: AssetExecutionContext, config: CountyReportConfig, warehouse: WarehouseResource
 ) -> MaterializeResult:
+    counties = configured_counties(config) or county_codes(warehouse.mart_db)
     built = build_reports(
         warehouse.mart_db,
         warehouse.reports_dir,
-        configured_counties(config) or None,
+        [*counties, *config.municipalities],
         pdf=config.pdf,
         log=context.log.info,
+        text_dir=warehouse.report_text_dir,
     )
     return MaterializeResult(
         metadata={

@@ -82,6 +82,11 @@ class WarehouseResource(ConfigurableResource):
         """County reports (``python -m report`` and the ``county_reports`` asset)."""
         return self.root / "reports"
 
+    @property
+    def report_text_dir(self) -> Path:
+        """The analysts' ``<code>.md`` texts placed beside the generated report."""
+        return warehouse.report_text_dir()
+
 
 class KoladaResource(ConfigurableResource):
     """Kolada v3 access. Empty ``base_url`` means ``KOLADA_BASE_URL`` or the live API."""

@@ -1,7 +1,9 @@
-"""Build county reports from the published mart without Dagster.
+"""Build county and municipality reports from the published mart without Dagster.
 
 ``python -m report 17 24 13`` writes ``warehouse/reports/<code>/barnhalsorapport-<code>.html``
-and ``.pdf`` for Värmland, Västerbotten and Halland; no county: every county in the mart.
+and ``.pdf`` for Värmland, Västerbotten and Halland; ``python -m report 1780`` the same report
+for Karlstad, against Värmland, its kommungrupp and Sweden; no code: every county in the mart.
+An analyst's ``reports/text/<code>.md`` is placed beside the generated content.
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ from report.pdf import BrowserError
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m report", description=__doc__)
-    parser.add_argument("counties", nargs="*", metavar="COUNTY", help="county codes, e.g. 17 24 13")
+    parser.add_argument(
+        "counties", nargs="*", metavar="CODE", help="county or municipality codes, e.g. 17 24 13 1780"
+    )
+    parser.add_argument(
+        "--text", type=Path, default=None, help="folder of the analysts' <code>.md texts (default: reports/text)"
+    )
     parser.add_argument(
         "--mart", type=Path, default=None, help="the published mart (default: warehouse/mart.duckdb)"
     )
@@ -34,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             args.counties or None,
             pdf=not args.no_pdf,
             log=lambda m: print(m, file=sys.stderr),
+            text_dir=args.text or warehouse.report_text_dir(),
         )
     except (ReportError, BrowserError) as exc:
         print(f"report: {exc}", file=sys.stderr)

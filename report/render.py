@@ -211,7 +211,7 @@ def municipality_svg(data: ReportData, indicator: Indicator, period: Period) -> 
         _references(data, indicator, period),
         number,
         chart_id=indicator.key,
-        label=f"{indicator.title}: {data.county.name}s kommuner {period.label}",
+        label=f"{indicator.title}: kommunerna i {data.county.name} {period.label}",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,14 @@ from tests.conftest import require_chromium
 ROOT = Path(__file__).resolve().parents[1]
 COUNTIES = ["17", "24", "13"]  # Värmland, Västerbotten, Halland
 LAHOLM = {"id": "1381", "title": "Laholm", "type": "K"}  # a second municipality in Halland
+# Värmland's 16 municipalities (Kolada's ids and names): a county of real size for the page budget
+VARMLAND = {
+    "1715": "Kil", "1730": "Eda", "1737": "Torsby", "1760": "Storfors", "1761": "Hammarö",
+    "1762": "Munkfors", "1763": "Forshaga", "1764": "Grums", "1765": "Årjäng", "1766": "Sunne",
+    "1780": "Karlstad", "1781": "Kristinehamn", "1782": "Filipstad", "1783": "Hagfors",
+    "1784": "Arvika", "1785": "Säffle",
+}  # fmt: skip
+MORE_VARMLAND = [{"id": c, "title": t, "type": "K"} for c, t in VARMLAND.items() if c not in ("1715", "1780")]
 FACTORS = ["Framtidstro", "Fullföljda studier", "Trygga relationer", "Goda levnadsvanor", "Främjande miljöer"]
 
 
@@ -50,7 +59,9 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reports]:
     for path in (ROOT / "examples" / "surveys").glob("exempelenkaten*"):
         shutil.copy(path, warehouse / "surveys" / path.name)
     years = [2024, 2025, 2026]
-    sources = local_sources.build([*local_sources.DEFAULT_REGIONS, LAHOLM], years, [str(y) for y in years])
+    sources = local_sources.build(
+        [*local_sources.DEFAULT_REGIONS, LAHOLM, *MORE_VARMLAND], years, [str(y) for y in years]
+    )
     with pytest.MonkeyPatch.context() as patch, local_sources.serve(sources):
         patch.setenv("BARNHALSA_WAREHOUSE_DIR", str(warehouse))
         patch.setenv("BARNHALSA_REPORT_COUNTIES", ",".join(COUNTIES))
@@ -257,17 +268,60 @@ def test_the_report_renders_every_chart_offline_in_chromium(reports: Reports) ->
     assert screenshot.read_bytes().startswith(b"\x89PNG") and screenshot.stat().st_size > 20_000
 
 
-def test_the_pdf_has_a_page_or_more_for_each_protective_factor(reports: Reports) -> None:
+def pdf_pages_text(pdf: Path) -> list[str]:
+    """Each page's text, ligatures unfolded (Chromium's fonts print "ﬃ" for "ffi")."""
+    import unicodedata
+
     from pypdf import PdfReader
 
-    _, pdf = report_paths(reports.reports_dir, "24")
-    pages = [page.extract_text() or "" for page in PdfReader(pdf).pages]
-    starts = {}
-    for factor in FACTORS:
-        starts[factor] = next(i for i, text in enumerate(pages) if text.lstrip().startswith(factor))
-    assert sorted(starts.values()) == list(starts.values())  # in order, each on a page of its own
-    assert len(set(starts.values())) == len(FACTORS)
-    assert "Sammanfattning" in pages[0] and any(t.lstrip().startswith("Källor och metod") for t in pages)
+    return [unicodedata.normalize("NFKC", page.extract_text() or "") for page in PdfReader(pdf).pages]
+
+
+def outline_titles(pdf: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+
+    def walk(items) -> Iterator[str]:
+        for item in items:
+            if isinstance(item, list):
+                yield from walk(item)
+            else:
+                yield item.title
+
+    return list(walk(reader.outline))
+
+
+def test_the_pdf_is_compact_tagged_with_an_outline_and_marked_as_test_data(reports: Reports) -> None:
+    """Värmland with its 16 municipalities: under 40 pages, chapters (not indicators) start a page,
+    the sources take at most two; tagged, with title, language and an outline of chapters and
+    indicators; every page says TESTDATA (the report was built from local servers)."""
+    from pypdf import PdfReader
+
+    html, pdf = report_paths(reports.reports_dir, "17")
+    pages = pdf_pages_text(pdf)
+    articles = parse(html).articles
+    assert len(pages) < 40 and len(pages) < len(articles), (len(pages), len(articles))
+    assert all("TESTDATA – inte officiell statistik" in page for page in pages)
+
+    def body(page: str) -> str:
+        return page.replace("TESTDATA – inte officiell statistik", "", 1).lstrip()
+
+    starts = {
+        factor: next(i for i, t in enumerate(pages) if body(t).startswith(factor)) for factor in FACTORS
+    }
+    assert sorted(starts.values()) == list(starts.values()) and len(set(starts.values())) == len(FACTORS)
+    assert "Viktigast i korthet" in pages[0]
+    sources = next(i for i, t in enumerate(pages) if body(t).startswith("Källor och metod"))
+    assert len(pages) - sources <= 2
+    root = PdfReader(pdf).trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"] and root["/Lang"] == "sv"
+    assert PdfReader(pdf).metadata.title == "Barns och ungas hälsa i Region Värmland"
+    outline = outline_titles(pdf)
+    assert {"Viktigast i korthet", "Källor och metod", *FACTORS} <= set(outline)
+    assert "Åk 9 behöriga till yrkesprogram" in outline  # indicators too, under their chapter
+    meta = json.loads((html.parent / "report.json").read_text())
+    assert meta["pages"] == len(pages)
 
 
 def test_cli_builds_one_county_and_names_bad_input(reports: Reports, tmp_path: Path) -> None:
@@ -351,10 +405,11 @@ def test_gotland_is_one_area_and_counts_are_not_set_against_sweden(reports: Repo
     }
     assert series == {"Region Värmland"}  # Sweden's count is not drawn against the county's
     text = html.read_text(encoding="utf-8")
-    gaps = text[
-        text.index('<table class="gaps">') : text.index("</table>", text.index('<table class="gaps">'))
+    summary = text[
+        text.index('id="sammanfattning"') : text.index("</section>", text.index('id="sammanfattning"'))
     ]
-    assert 'data-indicator="kolada_n33812"' not in gaps and 'data-indicator="kolada_n01919"' not in gaps
+    for count in ("kolada_n33812", "kolada_n01919"):  # a count is never set against Sweden's
+        assert f'data-indicator="{count}" data-sex="total" data-kind="sweden"' not in summary
     article = text[
         text.index('id="ind-kolada_n33812"') : text.index("</article>", text.index('id="ind-kolada_n33812"'))
     ]
@@ -386,65 +441,57 @@ def test_a_missing_value_breaks_the_line_and_is_never_drawn_as_zero() -> None:
     assert shown(Cell(None, "suppressed")) == "för få svar" and shown(Cell(12.0, "low_precision")) == "12*"
 
 
-LATEST_MEASURE = """
-    select
-        case when t.compared_on = 'rate_per_1000' then f.rate_per_1000 else f.value end,
-        case when t.compared_on = 'rate_per_1000' then f.rate_ci_low else f.ci_low end,
-        case when t.compared_on = 'rate_per_1000' then f.rate_ci_high else f.ci_high end,
-        t.change_1
-    from v_indicator_trend as t
-    inner join fct_indicator_value as f
-        using (indicator_id, region_code, sex, age_group)
-    where f.period_start = t.latest_period_start and f.period_end = t.latest_period_end
-        and t.indicator_id = ? and t.region_code = ? and t.sex = ? and t.age_group = ?
-"""
-
-
-def test_the_summary_lists_only_tested_differences_and_shows_not_compared(reports: Reports) -> None:
-    """Every summary line rests on a verdict the mart tested: a change whose previous value lies
-    outside the county's 95 % interval, a significant trend, a gap with Sweden outside the
-    interval. A value without an interval reads "ej jämförd", never bättre or sämre."""
+def test_key_messages_rest_on_tested_verdicts_only(reports: Reports) -> None:
+    """At most five for the report and three per chapter, largest first; each one sentence with
+    value, unit, period and comparison, and each resting on a verdict the mart tested: Sweden's
+    value outside the county's 95 % interval, or a significant trend test."""
     from report.data import read_county
-    from report.render import findings
+    from report.messages import CHAPTER_MESSAGES, key_messages
 
     con = duckdb.connect(":memory:")
     con.execute(f"attach '{reports.mart}' as mart (read_only); use mart")
+    seen = 0
     for county in COUNTIES:
-        found = findings(read_county(reports.mart, county))
-        for key, verdicts in (("improved", {"better"}), ("worsened", {"worse"})):
-            for f in found[key]:
-                assert f.verdict.direction_1 in verdicts
-                m, low, high, change = con.execute(
-                    LATEST_MEASURE, [f.indicator.indicator_id, county, f.sex, f.indicator.age_group]
+        data = read_county(reports.mart, county)
+        messages = key_messages(data, number)
+        assert len(messages) <= 5 and [m.size for m in messages] == sorted(
+            (m.size for m in messages), reverse=True
+        )
+        for factor in data.factors:
+            assert len(key_messages(data, number, factor.indicators, CHAPTER_MESSAGES)) <= 3
+        for m in messages + [x for f in data.factors for x in key_messages(data, number, f.indicators, 3)]:
+            seen += 1
+            ind = m.indicator
+            assert m.text.endswith(".") and m.text.count(". ") == 0, m.text  # one sentence
+            assert data.county.name in m.text and any(ch.isdigit() for ch in m.text)
+            if m.kind == "sweden":
+                low, high, sweden, vs, period = con.execute(
+                    "select ci_low, ci_high, sweden_value, vs_sweden, period_label"
+                    " from v_indicator_comparison"
+                    " where indicator_id = ? and region_code = ? and sex = ? and age_group = ?"
+                    " order by period_end desc, period_start desc limit 1",
+                    [ind.indicator_id, county, m.sex, ind.age_group],
                 ).fetchone()
-                assert low is not None and high is not None
-                assert not low <= m - change <= high  # the previous value lies outside the interval
-        for f in found["trend_improving"] + found["trend_worsening"]:
-            assert f.verdict.trend in ("improving", "worsening") and f.verdict.trend_method in (
-                "chi_square_trend",
-                "wls",
-            )
-        for f in found["gaps_worse"] + found["gaps_better"]:
-            row = con.execute(
-                "select ci_low, ci_high, sweden_value from v_indicator_comparison where indicator_id = ?"
-                " and region_code = ? and sex = ? and age_group = ? and period_start = ? and period_end = ?",
-                [
-                    f.indicator.indicator_id,
-                    county,
-                    f.sex,
-                    f.indicator.age_group,
-                    f.verdict.period.start,
-                    f.verdict.period.end,
-                ],
-            ).fetchone()
-            assert row[0] is not None and not row[0] <= row[2] <= row[1]
+                assert low is not None and not low <= sweden <= high and vs == m.verdict
+                assert ind.unit != "count" and "rikets" in m.text and period in m.text
+            else:
+                trend, method, first, last = con.execute(
+                    "select trend, trend_method, trend_first_period, trend_last_period from v_indicator_trend"
+                    " where indicator_id = ? and region_code = ? and sex = ? and age_group = ?",
+                    [ind.indicator_id, county, m.sex, ind.age_group],
+                ).fetchone()
+                assert trend == m.verdict and method in ("chi_square_trend", "wls")
+                assert first in m.text and last in m.text and "säker trend" in m.text
+            if ind.unit == "percent":
+                assert "\u00a0%" in m.text
+    assert seen, "the local sources give the mart tested differences to report"
     # the mart has values without an interval (Kolada indices, means): the report says so
     text = report_paths(reports.reports_dir, "17")[0].read_text(encoding="utf-8")
     assert "ej jämförd" in text
     summary = text[
         text.index('id="sammanfattning"') : text.index("</section>", text.index('id="sammanfattning"'))
     ]
-    assert "not_compared" not in summary and "ej jämförd</span>" not in summary
+    assert "not_compared" not in summary and "ej jämförd" not in summary
 
 
 def test_every_county_has_a_value_for_every_kolada_indicator_published_per_municipality(
@@ -501,3 +548,227 @@ def test_adult_measures_read_kvinnor_man_and_school_years_read_as_the_survey_mea
     assert "Kvinnor" in adult and "Flickor" not in adult and "Pojkar" not in adult
     survey = html.split('id="ind-survey_exempel_framtidstro__ak8"')[1]
     assert survey.split("</h3>")[0].endswith(", Åk 8")
+
+
+class VisibleText(HTMLParser):
+    """The words a reader sees: text outside <style>, <title> inside SVG and attribute values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skip = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in ("style", "script", "title", "head"):
+            self.skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script", "title", "head"):
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+# English words a Swedish report must not contain (leftovers of the catalogue, statuses, code)
+ENGLISH = {
+    "the", "and", "of", "with", "for", "from", "to", "is", "not", "outcome", "hope", "confidence",
+    "background", "value", "values", "missing", "suppressed", "count", "percent", "share", "source",
+    "survey", "better", "worse", "similar", "improving", "worsening", "trend_", "compared", "tested",
+    "none", "nan", "null", "true", "false", "total", "female", "male", "girls", "boys", "county",
+    "municipality", "sweden", "methods", "eligibility", "graduation", "attendance", "safety",
+}  # fmt: skip
+INTERNAL = re.compile(r"\b(?:kolada|fohm|scb|survey)_[a-z0-9_]+|file://|/warehouse/|\.duckdb|run_id")
+DOUBLED = re.compile(r"\b([A-Za-zÅÄÖåäöé]{2,})\b[\s.,:;·–-]+\1\b", re.IGNORECASE)
+
+
+def reader_text(html: Path) -> str:
+    parser = VisibleText()
+    parser.feed(html.read_text(encoding="utf-8"))
+    return " ".join(" ".join(parser.parts).split())
+
+
+def language_problems(text: str) -> list[str]:
+    words = re.findall(r"[A-Za-zÅÄÖåäöé_]+", text)
+    found = sorted({w for w in words if w.lower() in ENGLISH})
+    found += [m.group(0) for m in DOUBLED.finditer(text)]
+    found += [m.group(0) for m in INTERNAL.finditer(text)]
+    return found
+
+
+def test_the_word_list_check_finds_english_doubled_words_and_internal_ids() -> None:
+    text = (
+        "Framtidstro (hope and confidence). Utfall. Utfall: kolada_n66077 i file:///x/warehouse/surveys/a.csv"
+    )
+    problems = language_problems(text)
+    assert {"hope", "and", "confidence"} <= set(problems) and "Utfall. Utfall" in problems
+    assert "kolada_n66077" in problems and "file://" in problems
+    assert language_problems("Andel elever i åk 9 som är behöriga, 82,1 % i Region Värmland 2025.") == []
+
+
+@pytest.mark.parametrize("code", ["17", "13", "1780"])
+def test_the_report_is_swedish_throughout_with_no_internal_ids(
+    reports: Reports, code: str, tmp_path: Path
+) -> None:
+    """No English word, no doubled word, no internal id or local path, in the HTML a reader sees
+    and in the PDF's text; the survey named by its title; school years as the survey means them."""
+    if code == "1780":
+        build_reports(reports.mart, tmp_path, [code])
+        html, pdf = report_paths(tmp_path, code)
+    else:
+        html, pdf = report_paths(reports.reports_dir, code)
+    text = reader_text(html)
+    assert language_problems(text) == []
+    assert language_problems(" ".join(pdf_pages_text(pdf))) == []
+    if code == "17":
+        assert "Exempelenkäten 2023/24 (påhittade exempeldata)" in text and "Åk 8" in text
+
+
+def test_the_analysts_text_is_placed_beside_each_chapter(reports: Reports, tmp_path: Path) -> None:
+    texts = tmp_path / "text"
+    texts.mkdir()
+    (texts / "17.md").write_text(
+        "Värmlands barn mår i stort bra, men **skolan** brister.\n\n"
+        "## Trygga relationer\n\nMobbningen har minskat sedan insatsen 2023.\n<script>alert(1)</script>\n\n"
+        "## psykisk_halsa\n\n- Fler flickor än pojkar känner sig nere.\n",
+        encoding="utf-8",
+    )
+    build_reports(reports.mart, tmp_path / "out", ["17", "13"], pdf=False, text_dir=texts)
+    html = report_paths(tmp_path / "out", "17")[0].read_text(encoding="utf-8")
+    summary = html.split('id="sammanfattning"')[1].split("</section>")[0]
+    assert "<strong>skolan</strong>" in summary and 'data-analyst="inledning"' in summary
+    chapter = html.split('id="factor-trygga_relationer"')[1].split("</section>")[0]
+    assert "Mobbningen har minskat sedan insatsen 2023." in chapter
+    assert chapter.index('data-analyst="trygga_relationer"') < chapter.index("<article")
+    assert "<script>" not in html and "&lt;script&gt;" in chapter  # shown as text, never run
+    assert "Fler flickor än pojkar" in html.split('id="factor-psykisk_halsa"')[1].split("</section>")[0]
+    halland = report_paths(tmp_path / "out", "13")[0].read_text(encoding="utf-8")
+    assert "data-analyst" not in halland and "Mobbningen" not in halland  # no file: nothing invented
+    (texts / "17.md").write_text("## Skolan i stort\n\nText.\n", encoding="utf-8")
+    with pytest.raises(ReportError, match=r"17\.md:1: the heading '## Skolan i stort' names no chapter"):
+        build_reports(reports.mart, tmp_path / "out", ["17"], pdf=False, text_dir=texts)
+
+
+def test_a_municipality_gets_the_same_report_against_its_county_kommungrupp_and_sweden(
+    reports: Reports, tmp_path: Path
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "report", "1780", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env={**os.environ, "BARNHALSA_WAREHOUSE_DIR": str(reports.warehouse)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "municipality 1780 (Karlstad)" in proc.stderr
+    html, pdf = report_paths(tmp_path, "1780")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    parsed = parse(html)
+    assert parsed.meta["county"] == "1780" and parsed.meta["level"] == "municipality"
+    with duckdb.connect(str(reports.mart), read_only=True) as con:
+        expected = set(
+            con.execute(
+                "select distinct indicator_id, age_group from fct_indicator_value where region_code = '1780'"
+            ).fetchall()
+        )
+        (group,) = con.execute("select kommungrupp from dim_region where region_code = '1780'").fetchone()
+    assert set(parsed.articles) == expected
+    text = html.read_text(encoding="utf-8")
+    assert "Barns och ungas hälsa i Karlstad" in text and f"kommungruppen {group.lower()}" in text
+    article = text.split('id="ind-kolada_n15419"')[1].split("</article>")[0]  # a municipality-only KPI
+    series = {
+        m["data-series"] for m in parsed.marks if m["tag"] == "circle" and m["article"][0] == "kolada_n15419"
+    }
+    assert series == {"Karlstad", "Region Värmland", f"Kommungrupp {group.lower()}", "Riket"}
+    assert "mot länet" in article and "mot kommungruppen" in article and "mot riket" in article
+    bars = [m for m in parsed.marks if m["article"][0] == "kolada_n15419" and m["chart"] == "municipalities"]
+    assert len({b["data-region"] for b in bars}) >= 10  # among Värmland's municipalities
+    assert 'font-weight="bold">Karlstad</text>' in article  # the municipality stands out
+    for cell in parsed.cells:
+        if cell["data-region"] == "kommungrupp":
+            continue
+        assert cell["data-region"] in {"1780", "17", "00"} | set(VARMLAND), cell
+
+
+def test_the_report_has_no_serious_or_critical_accessibility_violations(
+    reports: Reports, tmp_path: Path
+) -> None:
+    """axe-core (npm, package-lock.json) in headless Chromium on a county's and a municipality's page."""
+    axe = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+    if not axe.exists():
+        if os.environ.get("CI"):
+            pytest.fail("axe-core is not installed: `make test` runs `npm ci` (make axe)")
+        pytest.skip("axe-core not installed (make axe)")
+    build_reports(reports.mart, tmp_path, ["1780"], pdf=False)
+    results = {}
+    with browser() as instance:
+        for html in (report_paths(reports.reports_dir, "17")[0], report_paths(tmp_path, "1780")[0]):
+            page = offline_page(instance)
+            page.goto(html.resolve().as_uri(), wait_until="load")
+            page.add_script_tag(content=axe.read_text(encoding="utf-8"))
+            found = page.evaluate(
+                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))"
+            )
+            results[html.name] = found
+    serious = {
+        name: [v for v in found if v["impact"] in ("serious", "critical")] for name, found in results.items()
+    }
+    assert serious == {name: [] for name in results}, serious
+
+
+def test_charts_read_right_single_points_zero_axes_bands_and_legends() -> None:
+    single = charts.trend_chart(
+        [("Totalt", [charts.Line("Kil", [charts.Point("2025", 42.5, 40.0, 45.0)], charts.COUNTY_COLOUR)])],
+        ["2025"],
+        number,
+        chart_id="x",
+    )
+    assert "polyline" not in single and 'class="point-label"' in single and ">42,5</text>" in single
+    assert 'class="whisker"' in single and "polygon" not in single  # one period: whisker, no band
+    assert ">0</text>" in single  # the axis starts at 0
+    many = charts.trend_chart(
+        [
+            (
+                "Totalt",
+                [
+                    charts.Line(
+                        "Kil",
+                        [charts.Point(str(y), 73 + y % 3, 72 + y % 3, 74 + y % 3) for y in range(2020, 2025)],
+                        charts.COUNTY_COLOUR,
+                    )
+                ],
+            )
+        ],  # fmt: skip
+        [str(y) for y in range(2020, 2025)],
+        number,
+        chart_id="x",
+    )
+    assert 'class="band"' in many and ">0</text>" in many and 'class="point-label"' not in many
+    assert 'role="img" aria-label=' in many
+    bars = charts.bar_chart([charts.Bar("Kil", 30.0, ci_low=25.0, ci_high=36.0)], [], number, chart_id="x")
+    assert 'class="whisker"' in bars and ">0</text>" in bars
+    legend = charts.legend(
+        [("Riket", charts.SWEDEN_COLOUR, "dashed"), ("95 % konfidensintervall", "#000", "band")]
+    )
+    assert (
+        legend.startswith('<p class="legend">') and "Riket" in legend and "95 % konfidensintervall" in legend
+    )
+
+
+def test_only_the_official_base_urls_make_a_report_without_the_test_data_mark() -> None:
+    from report.data import SourceUse, unofficial_bases
+
+    def use(source: str, url: str) -> SourceUse:
+        return SourceUse(source, "x", ["i"], 1, "2026-12-01", "2026-12-01", url)
+
+    official = [
+        use("kolada", "https://api.kolada.se/v3/data/kpi/N15428/municipality/1780/year/2025"),
+        use("fohm", "https://fohm-app.folkhalsomyndigheten.se/Folkhalsodata/api/v1/sv/A_Folkhalsodata/x.px"),
+        use("survey:liv", "file:///srv/surveys/liv.csv#row=2"),  # a region's own file is not an API
+    ]
+    assert unofficial_bases(official) == []
+    local = [*official, use("kolada", "http://127.0.0.1:8765/v3/data/kpi/N15428/municipality/1780/year/2025")]
+    assert unofficial_bases(local) == ["http://127.0.0.1:8765/v3/"]

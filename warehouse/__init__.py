@@ -39,3 +39,12 @@ def export_dir() -> Path:
 def reports_dir() -> Path:
     """County reports, one folder per county code."""
     return warehouse_dir() / "reports"
+
+
+PROJECT_DIR = DEFAULT_DIR.parent
+
+
+def report_text_dir() -> Path:
+    """The analysts' own texts for the reports, ``<code>.md`` each (``BARNHALSA_REPORT_TEXT_DIR``,
+    default ``reports/text`` in the project)."""
+    return Path(os.environ.get("BARNHALSA_REPORT_TEXT_DIR") or PROJECT_DIR / "reports" / "text").resolve()
