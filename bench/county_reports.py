@@ -4,7 +4,8 @@ Local Kolada, SCB and Folkhälsodata servers for Sweden, 21 counties and 290 mun
 15 years (as ``bench/mart_views.py``), plus the invented example survey; ``make run``'s command
 builds and publishes the mart and every county's report. Then, on the published file, the
 reports of all counties again: HTML only, and HTML with PDF (one Chromium for the batch), with
-seconds, size and pages per county.
+seconds, size and pages per county; then every municipality's HTML report. Targets: all 21
+county reports (HTML and PDF) under 30 s, every municipality's HTML under 60 s, on 2 cores.
 
     python bench/county_reports.py [--years 15]
 """
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from report.build import build_reports  # noqa: E402
+from report.data import municipality_codes  # noqa: E402
 from tests import local_sources  # noqa: E402
 
 
@@ -82,6 +84,14 @@ def main() -> None:
                 f"{what}: {len(built)} counties in {total:.1f} s;"
                 f" per county median {median:.2f} s, max {max(seconds):.2f} s"
             )
+        municipalities = municipality_codes(mart)
+        started = time.perf_counter()
+        local = build_reports(mart, root / "municipalities", municipalities, pdf=False)
+        total = time.perf_counter() - started
+        print(
+            f"HTML only, every municipality: {len(local)} reports in {total:.1f} s;"
+            f" per municipality median {statistics.median(r.seconds for r in local):.2f} s"
+        )
         for r in built:
             size = r.html.stat().st_size / 1024
             pdf_size = r.pdf.stat().st_size / 1024 if r.pdf else 0

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         "counties", nargs="*", metavar="CODE", help="county or municipality codes, e.g. 17 24 13 1780"
     )
     parser.add_argument(
-        "--text", type=Path, default=None, help="folder of the analysts' <code>.md texts (default: reports/text)"
+        "--text", type=Path, default=None, help="the analysts' <code>.md texts (default: reports/text)"
     )
     parser.add_argument(
         "--mart", type=Path, default=None, help="the published mart (default: warehouse/mart.duckdb)"

@@ -256,6 +256,19 @@ def county_codes(mart_db: Path) -> list[str]:
             raise ReportError(f"{mart_db}: {exc}") from exc
 
 
+def municipality_codes(mart_db: Path) -> list[str]:
+    """Every municipality of the published mart's ``dim_region`` (Gotland's once, as its county)."""
+    with open_mart(mart_db) as con:
+        return [
+            r[0]
+            for r in con.execute(
+                "select region_code from dim_region where region_level = 'municipality'"
+                " and region_code not in (select same_area_as from dim_region where same_area_as is not null)"
+                " order by region_code"
+            ).fetchall()
+        ]
+
+
 def open_mart(mart_db: Path) -> duckdb.DuckDBPyConnection:
     """The published mart, read-only; a clear error when there is none or it cannot be opened."""
     if not mart_db.exists():
