@@ -117,10 +117,9 @@ def trend_chart(
     chart_id: str,
     zero_based: bool = False,
     label: str = "",
-    panel_width: int = 200,
-    height: int = 140,
+    width: int = 330,
 ) -> str:
-    """Panels side by side sharing one y scale; each panel's lines over ``periods``.
+    """Panels stacked (one per sex) sharing one y scale and the x axis; lines over ``periods``.
 
     The axis starts at 0 when ``zero_based`` or no value is negative. With one period each value
     is a point with its figure beside it (no line is drawn through one point).
@@ -136,53 +135,40 @@ def trend_chart(
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
     if zero_based or low >= 0:
         low = min(low, 0.0)
-    ticks = nice_ticks(low, high, 4)
+    ticks = nice_ticks(low, high, 3 if len(panels) > 1 else 4)
     y_min, y_max = ticks[0], ticks[-1]
-    left, top, bottom, gap, pad = 44, 18, 22, 14, 22
-    panel_w = panel_width
-    width = left + len(panels) * panel_w + (len(panels) - 1) * gap + 8
-    plot_h = height - top - bottom
+    left, title_h, bottom, gap, pad = 40, 12, 16, 6, 16
+    plot_h = {1: 100, 2: 52}.get(len(panels), 38)
+    panel_h = title_h + plot_h
+    height = len(panels) * panel_h + (len(panels) - 1) * gap + bottom
+    inner = width - left - 2 * pad - 6
     n = len(periods)
     single = n == 1
 
-    def y(value: float) -> float:
-        return top + plot_h - (value - y_min) / (y_max - y_min) * plot_h
+    def x(i: int) -> float:
+        return left + pad + (inner * i / (n - 1) if n > 1 else inner / 3)
 
     parts = [
         f'<svg class="chart trend-chart" data-chart="trend" data-indicator="{escape(chart_id)}"'
         f' xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}"'
         f' height="{height}" role="img" aria-label="{escape(label or "Diagram över tid")}"'
-        f' {FONT} font-size="9.5">'
+        f' {FONT} font-size="9">'
     ]
-    for tick in ticks:
-        parts.append(
-            f'<text x="{left - 5}" y="{y(tick) + 3:.1f}" text-anchor="end" fill="#444">'
-            f"{escape(fmt(tick))}</text>"
-        )
     for index, (title, lines) in enumerate(panels):
-        x0 = left + index * (panel_w + gap)
-        inner = panel_w - 2 * pad
+        y0 = index * (panel_h + gap)
+        base = y0 + panel_h
 
-        def x(i: int, x0: float = x0, inner: float = inner) -> float:
-            return x0 + pad + (inner * i / (n - 1) if n > 1 else inner / 3)
+        def y(value: float, y0: float = y0) -> float:
+            return y0 + title_h + plot_h - (value - y_min) / (y_max - y_min) * plot_h
 
         parts.append(f'<g class="panel" data-panel="{escape(title)}">')
-        parts.append(
-            f'<text x="{x0 + panel_w / 2:.1f}" y="11" text-anchor="middle" font-weight="bold">'
-            f"{escape(title)}</text>"
-        )
+        parts.append(f'<text x="{left}" y="{y0 + 9}" font-weight="bold">{escape(title)}</text>')
         for tick in ticks:
             parts.append(
-                f'<line x1="{x0}" x2="{x0 + panel_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"'
-                ' stroke="#e3e3e3"/>'
+                f'<line x1="{left}" x2="{width - 4}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e3e3e3"/>'
+                f'<text x="{left - 4}" y="{y(tick) + 3:.1f}" text-anchor="end" fill="#444">'
+                f"{escape(fmt(tick))}</text>"
             )
-        step = max(1, math.ceil(n / 5))
-        for i, period in enumerate(periods):
-            if i == n - 1 or (i % step == 0 and n - 1 - i >= step):  # the last one never crowded
-                parts.append(
-                    f'<text x="{x(i):.1f}" y="{height - bottom + 13}" text-anchor="middle" fill="#444">'
-                    f"{escape(period)}</text>"
-                )
         for line in lines:
             by_label = {p.label: p for p in line.points}
             band = [(i, by_label[period]) for i, period in enumerate(periods) if period in by_label]
@@ -209,12 +195,12 @@ def trend_chart(
                     points = " ".join(f"{x(i):.1f},{y(p.value):.1f}" for i, p in run)
                     parts.append(
                         f'<polyline points="{points}" fill="none" stroke="{line.colour}"'
-                        f' stroke-width="2"{dash}/>'
+                        f' stroke-width="1.8"{dash}/>'
                     )
             for i, p in present:
                 parts.append(
                     f'<circle class="point" cx="{x(i):.1f}" cy="{y(p.value):.1f}"'
-                    f' r="{3.2 if single else 2.4}" fill="{line.colour}" data-series="{escape(line.name)}"'
+                    f' r="{3.0 if single else 2.1}" fill="{line.colour}" data-series="{escape(line.name)}"'
                     f' data-period="{escape(p.label)}" data-value="{p.value!r}">'
                     f"<title>{escape(line.name)} {escape(p.label)}: {escape(fmt(p.value))}</title></circle>"
                 )
@@ -225,17 +211,20 @@ def trend_chart(
                     )
             for i, p in band:
                 if p.value is None and p.why:
-                    cy = top + plot_h
                     parts.append(
-                        f'<path class="gap" d="M{x(i) - 4:.1f},{cy + 6:.1f} l4,-7 l4,7 z" fill="white"'
+                        f'<path class="gap" d="M{x(i) - 4:.1f},{base + 1:.1f} l4,-7 l4,7 z" fill="white"'
                         f' stroke="{line.colour}" data-series="{escape(line.name)}"'
                         f' data-period="{escape(p.label)}">'
                         f"<title>{escape(line.name)} {escape(p.label)}: {escape(p.why)}</title></path>"
                     )
-        parts.append(
-            f'<line x1="{x0}" x2="{x0 + panel_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#999"/>'
-        )
+        parts.append(f'<line x1="{left}" x2="{width - 4}" y1="{base}" y2="{base}" stroke="#999"/>')
         parts.append("</g>")
+    step = max(1, math.ceil(n / 5))
+    for i, period in enumerate(periods):
+        if i == n - 1 or (i % step == 0 and n - 1 - i >= step):  # the last one never crowded
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{height - 4}" text-anchor="middle" fill="#444">{escape(period)}</text>'
+            )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -267,9 +256,9 @@ def bar_chart(
     high = max([0.0, *values]) or 1.0
     ticks = nice_ticks(low, high, 5)
     x_min, x_max = ticks[0], ticks[-1]
-    label_w, plot_w, row_h, top = 120, 420, 12, 8
+    label_w, plot_w, row_h, top = 92, 200, 9, 6
     height = top + row_h * len(bars) + 18
-    width = label_w + plot_w + 56
+    width = label_w + plot_w + 48
 
     def x(value: float) -> float:
         return label_w + (value - x_min) / (x_max - x_min) * plot_w
@@ -278,7 +267,7 @@ def bar_chart(
         f'<svg class="chart bar-chart" data-chart="municipalities" data-indicator="{escape(chart_id)}"'
         f' xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}"'
         f' height="{height}" role="img" aria-label="{escape(label or "Stapeldiagram per kommun")}"'
-        f' {FONT} font-size="9">'
+        f' {FONT} font-size="8.5">'
     ]
     bottom = top + row_h * len(bars)
     for tick in ticks:
@@ -291,11 +280,11 @@ def bar_chart(
         y0 = top + row * row_h
         weight = ' font-weight="bold"' if bar.highlight else ""
         parts.append(
-            f'<text x="{label_w - 5}" y="{y0 + 9}" text-anchor="end"{weight}>{escape(bar.name)}</text>'
+            f'<text x="{label_w - 5}" y="{y0 + 7.5}" text-anchor="end"{weight}>{escape(bar.name)}</text>'
         )
         if bar.value is None:
             parts.append(
-                f'<text class="no-value" x="{label_w + 4}" y="{y0 + 9}" fill="#8a4b00" font-style="italic"'
+                f'<text class="no-value" x="{label_w + 4}" y="{y0 + 8}" fill="#8a4b00" font-style="italic"'
                 f' data-region="{escape(bar.code)}">{escape(bar.why or "uppgift saknas")}</text>'
             )
             continue
@@ -316,7 +305,7 @@ def bar_chart(
             )
             label_x = max(end, x(bar.ci_high))
         parts.append(
-            f'<text x="{label_x + 4:.1f}" y="{y0 + 9}" fill="#222">'
+            f'<text x="{label_x + 3:.1f}" y="{y0 + 8}" fill="#222">'
             f"{escape(fmt(bar.value))}{escape(bar.flag)}</text>"
         )
     for name, value, colour in references:

@@ -451,8 +451,9 @@ def _add_verdicts(con, indicators: dict[tuple[str, str], Indicator], county: str
 
 
 def _add_coverage(con, indicators, county: str, municipalities: dict[str, str]) -> None:
+    """One short line per kind of gap: "värde saknas 2026 (uppgift saknas): Kil, Eda"."""
     names = {county: None, **municipalities}
-    by_indicator: dict[str, list[str]] = defaultdict(list)
+    by_indicator: dict[str, dict[str, list[str]]] = defaultdict(dict)
     unpublished: set[str] = set()
     for region, region_name, ind_id, published, coverage, missing, statuses in con.execute(
         """
@@ -473,9 +474,11 @@ def _add_coverage(con, indicators, county: str, municipalities: dict[str, str]) 
         what = "inga värden" if coverage == "missing" else f"värde saknas {missing}"
         words = dict.fromkeys(STATUS_WORDS.get(s.strip(), s.strip()) for s in (statuses or "").split(","))
         words.pop("", None)
-        by_indicator[ind_id].append(f"{region_name}: {what}" + (f" ({', '.join(words)})" if words else ""))
+        kind = what + (f" ({', '.join(words)})" if words else "")
+        by_indicator[ind_id].setdefault(kind, []).append(region_name)
     for indicator in indicators.values():
-        indicator.coverage = by_indicator.get(indicator.indicator_id, [])
+        gaps = by_indicator.get(indicator.indicator_id, {})
+        indicator.coverage = [f"{kind}: {', '.join(regions)}" for kind, regions in gaps.items()]
         indicator.municipal_level = indicator.indicator_id not in unpublished
 
 

@@ -136,11 +136,19 @@ def trend_svg(data: ReportData, indicator: Indicator) -> str:
         zero_based=indicator.unit in ("count", "percent"),
         label=f"{indicator.title}: {data.area.name} {span}"
         + (" jämfört med riket" if indicator.comparable_with_sweden else ""),
-        panel_width=200 if len(panels) > 1 else 300,
     )
 
 
-def trend_legend(data: ReportData, indicator: Indicator) -> str:
+def legend_for(data: ReportData, indicator: Indicator, period: Period | None) -> str:
+    """One legend for the indicator's charts: the trend's series, then the municipality chart's."""
+    entries = trend_entries(data, indicator)
+    names = {name for name, _, _ in entries}
+    if period is not None:
+        entries += [e for e in municipality_entries(data, indicator, period) if e[0] not in names]
+    return charts.legend(entries)
+
+
+def trend_entries(data: ReportData, indicator: Indicator) -> list[tuple[str, str, str]]:
     lines = {line.name: line for sex in indicator.sexes for line in lines_for(data, indicator, sex)}
     entries = [
         (name, line.colour, line.style or ("dashed" if line.dashed else "solid"))
@@ -152,7 +160,7 @@ def trend_legend(data: ReportData, indicator: Indicator) -> str:
         entries.append(("värde saknas (se tabellen)", "#555", "gap"))
     if len(indicator.periods) == 1:
         entries.append((f"en mätning ({indicator.periods[0].label}): ingen trend", "#555", "dotted"))
-    return charts.legend(entries)
+    return entries
 
 
 def municipality_period(data: ReportData, indicator: Indicator) -> Period | None:
@@ -191,7 +199,9 @@ def municipality_svg(data: ReportData, indicator: Indicator, period: Period) -> 
     bars = []
     for region in data.municipalities:
         cell = indicator.cell(sex, region.code, period)
-        value = cell.value if cell is not None else None
+        if cell is None:  # no row at all: the coverage note names it
+            continue
+        value = cell.value
         flag = "*" if cell is not None and cell.status == LOW_PRECISION else ""
         bars.append(
             charts.Bar(
@@ -215,7 +225,7 @@ def municipality_svg(data: ReportData, indicator: Indicator, period: Period) -> 
     )
 
 
-def municipality_legend(data: ReportData, indicator: Indicator, period: Period) -> str:
+def municipality_entries(data: ReportData, indicator: Indicator, period: Period) -> list[tuple[str, str, str]]:
     entries = []
     if data.is_municipality:
         entries.append((data.area.name, charts.HIGHLIGHT_COLOUR, "bar"))
@@ -223,8 +233,8 @@ def municipality_legend(data: ReportData, indicator: Indicator, period: Period) 
                 _references(data, indicator, period) if value is not None]  # fmt: skip
     sex = indicator.main_sex
     if any((c := indicator.cell(sex, m.code, period)) and c.ci_low is not None for m in data.municipalities):
-        entries.append(("95 % konfidensintervall", "#333", "solid"))
-    return charts.legend(entries) if entries else ""
+        entries.append(("95 % konfidensintervall, kommun", "#333", "solid"))
+    return entries
 
 
 def table_rows(data: ReportData, indicator: Indicator, period: Period) -> list[dict]:
@@ -285,9 +295,8 @@ def _environment() -> Environment:
         TREND_METHODS=TREND_METHODS,
         STATUS_WORDS=STATUS_WORDS,
         trend_svg=trend_svg,
-        trend_legend=trend_legend,
+        legend_for=legend_for,
         municipality_svg=municipality_svg,
-        municipality_legend=municipality_legend,
         change_text=change_text,
         sources_by_kind=sources_by_kind,
         source_of=source_of,
