@@ -223,7 +223,8 @@ def trend_chart(
     for i, period in enumerate(periods):
         if i == n - 1 or (i % step == 0 and n - 1 - i >= step):  # the last one never crowded
             parts.append(
-                f'<text x="{x(i):.1f}" y="{height - 4}" text-anchor="middle" fill="#444">{escape(period)}</text>'
+                f'<text x="{x(i):.1f}" y="{height - 4}" text-anchor="middle" fill="#444">'
+                f"{escape(period)}</text>"
             )
     parts.append("</svg>")
     return "".join(parts)

@@ -225,7 +225,10 @@ def municipality_svg(data: ReportData, indicator: Indicator, period: Period) -> 
     )
 
 
-def municipality_entries(data: ReportData, indicator: Indicator, period: Period) -> list[tuple[str, str, str]]:
+Entry = tuple[str, str, str]  # a legend entry: name, colour, style
+
+
+def municipality_entries(data: ReportData, indicator: Indicator, period: Period) -> list[Entry]:
     entries = []
     if data.is_municipality:
         entries.append((data.area.name, charts.HIGHLIGHT_COLOUR, "bar"))
