@@ -229,15 +229,22 @@ Entry = tuple[str, str, str]  # a legend entry: name, colour, style
 
 
 def municipality_entries(data: ReportData, indicator: Indicator, period: Period) -> list[Entry]:
-    entries = []
-    if data.is_municipality:
-        entries.append((data.area.name, charts.HIGHLIGHT_COLOUR, "bar"))
-    entries += [(f"{name} {number(value)}", colour, "dashed") for name, value, colour in
-                _references(data, indicator, period) if value is not None]  # fmt: skip
     sex = indicator.main_sex
     if any((c := indicator.cell(sex, m.code, period)) and c.ci_low is not None for m in data.municipalities):
-        entries.append(("95 % konfidensintervall, kommun", "#333", "solid"))
-    return entries
+        return [("95 % konfidensintervall, kommun", "#333", "solid")]
+    return []
+
+
+def reference_caption(data: ReportData, indicator: Indicator, period: Period) -> str:
+    """The municipality chart's reference lines in words: "streckat: länet 76,4, riket 75,4"."""
+    words = {data.county.code: "länet", data.sweden.code: "riket"}
+    shown = [
+        f"{words[code]} {number(value)}"
+        for name, value, _ in _references(data, indicator, period)
+        if value is not None
+        for code in [data.county.code if name == data.county.name else data.sweden.code]
+    ]
+    return f"streckat: {', '.join(shown)}" if shown else ""
 
 
 def table_rows(data: ReportData, indicator: Indicator, period: Period) -> list[dict]:
@@ -299,6 +306,7 @@ def _environment() -> Environment:
         STATUS_WORDS=STATUS_WORDS,
         trend_svg=trend_svg,
         legend_for=legend_for,
+        reference_caption=reference_caption,
         municipality_svg=municipality_svg,
         change_text=change_text,
         sources_by_kind=sources_by_kind,
