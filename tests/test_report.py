@@ -772,3 +772,29 @@ def test_only_the_official_base_urls_make_a_report_without_the_test_data_mark() 
     assert unofficial_bases(official) == []
     local = [*official, use("kolada", "http://127.0.0.1:8765/v3/data/kpi/N15428/municipality/1780/year/2025")]
     assert unofficial_bases(local) == ["http://127.0.0.1:8765/v3/"]
+
+
+def test_the_dagster_asset_builds_municipality_reports_from_its_config(
+    reports: Reports, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import materialize
+
+    from orchestration.report import county_reports
+    from orchestration.resources import WarehouseResource
+
+    warehouse = tmp_path / "warehouse"
+    warehouse.mkdir()
+    shutil.copy(reports.mart, warehouse / "mart.duckdb")
+    monkeypatch.setenv("BARNHALSA_WAREHOUSE_DIR", str(warehouse))
+    config = {"counties": ["13"], "municipalities": ["1780", "1381"], "pdf": False}
+    result = materialize(
+        [county_reports],
+        resources={"warehouse": WarehouseResource()},
+        run_config={"ops": {"county_reports": {"config": config}}},
+    )
+    assert result.success
+    built = result.asset_materializations_for_node("county_reports")[0].metadata["counties"].value
+    assert built == {"13": "Region Halland", "1780": "Karlstad", "1381": "Laholm"}
+    for code in ("13", "1780", "1381"):
+        assert report_paths(warehouse / "reports", code)[0].exists()
+    assert not (warehouse / "reports" / "17").exists()
