@@ -69,5 +69,5 @@ catalog: install  ## the indicator catalogue page from the published mart: wareh
 docs: install  ## dbt docs (models, columns, exposures) from warehouse/build.duckdb into dbt_project/target
 	cd dbt_project && $(RUN) dbt docs generate --profiles-dir .
 
-serve: install  ## local Kolada, SCB and Folkhälsodata servers on ports 8765-8767 (synthetic values)
+serve: install  ## local Kolada, SCB and Folkhälsodata servers on ports 8765-8767 (invented, consistent demo data)
 	$(RUN) python -m tests.local_sources --port 8765 $(SERVE_ARGS)

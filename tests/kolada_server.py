@@ -5,6 +5,14 @@ It serves ``/v3/municipality``, ``/v3/municipality_groups``, ``/v3/kpi/{ids}`` a
 ``next_url`` (``from_date`` keeps only objects changed on or after it), refuses segments of more
 than 25 ids with 400 (as v3 does), and can be told to answer matching requests with faults: 429
 with ``Retry-After``, 500, a truncated body, or a slow answer.
+
+``synthetic_data`` fills it with demo data: invented, not official statistics, but internally
+consistent (``DemoKolada``): each KPI has a level, spread, trend and sex gap of the kind Kolada
+publishes (``KNOWN_KPIS``), a total is the population-weighted mean of girls and boys (counts:
+their sum, scaled to the population of ``tests/demo_data.py``), a county the weighted mean of
+its served municipalities (counts: their sum), and about one municipality value in 50 is
+Missing. ``synthetic_groups`` puts each municipality in SKR's kommungrupp: from Kolada's
+recorded groups when ``../shared/recordings`` is present, else for the built-in municipalities.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import csv
 import json
 import math
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.demo_data import BASE_YEAR, COUNTIES, Population, is_municipality, own_size, sym, unit
 
 MAX_IDS = 25
 MAX_PER_PAGE = 5000
@@ -52,8 +63,7 @@ SMALL_REGIONS = [
 ]
 
 
-# SKR's kommungrupper (2023 names) as group titles; the assignment below is SYNTHETIC
-# (deterministic per municipality code), except for the named test municipalities.
+# SKR's kommungrupper (2023 names), served as "<name>, SKR:s kommungruppsindelning <year>".
 SKR_GROUPS = [
     "Storstäder",
     "Pendlingskommun nära storstad",
@@ -65,23 +75,61 @@ SKR_GROUPS = [
     "Landsbygdskommun",
     "Landsbygdskommun med besöksnäring",
 ]
+RECORDED_GROUPS = RECORDED_KPIS.with_name("kolada_v2_municipality_groups_values.json")
+# Kolada's ids of SKR's nine kommungrupper ("Större stad (ovägt medel)", …) in the recording
+SKR_GROUP_IDS = {f"G{n}" for n in range(92786, 92795)}
+# Kolada's titles where they differ from SKR's names
+RECORDED_GROUP_NAMES = {
+    "Pendlingskommun nära mindre tätort": "Pendlingskommun nära mindre stad/tätort",
+    "Landsbygdskommun, ej nära större stad": "Landsbygdskommun",
+}
+# SKR's grouping of the built-in municipalities, as recorded (used when the recording is absent)
 KNOWN_GROUPS = {
     "1780": "Större stad",  # Karlstad
     "1380": "Större stad",  # Halmstad
+    "2480": "Större stad",  # Umeå
     "1715": "Pendlingskommun nära större stad",  # Kil
-    "0980": "Landsbygdskommun med besöksnäring",  # Gotland
+    "1381": "Pendlingskommun nära större stad",  # Laholm
+    "0980": "Mindre stad/tätort",  # Gotland
+    "2482": "Mindre stad/tätort",  # Skellefteå
 }
 
 
+@cache
+def recorded_groups() -> dict[str, str]:
+    """Municipality id -> SKR kommungrupp from Kolada's recorded municipality groups when
+    ``../shared/recordings`` is present, else the built-in municipalities' (``KNOWN_GROUPS``)."""
+    if not RECORDED_GROUPS.exists():
+        return dict(KNOWN_GROUPS)
+    groups = json.loads(RECORDED_GROUPS.read_text(encoding="utf-8"))
+    if isinstance(groups, dict):
+        groups = groups.get("values", [])
+    members: dict[str, str] = {}
+    for group in groups:
+        if group["id"] not in SKR_GROUP_IDS:
+            continue
+        title = group["title"].removesuffix(" (ovägt medel)").strip()
+        name = RECORDED_GROUP_NAMES.get(title, title)
+        for member in group["members"]:
+            members[member["member_id"]] = name
+    return members or dict(KNOWN_GROUPS)
+
+
+def kommungrupp(municipality: str) -> str:
+    """SKR's kommungrupp of a municipality; an id SKR does not know (a generated one) gets a
+    made-up group, the same every time."""
+    known = recorded_groups().get(municipality)
+    return known or SKR_GROUPS[zlib.crc32(municipality.encode()) % len(SKR_GROUPS)]
+
+
 def synthetic_groups(regions: list[dict[str, Any]], year: int = 2023) -> list[dict[str, Any]]:
-    """Kolada-shaped municipality groups for ``regions``: one SKR kommungrupp per municipality
-    (titled with the classification year), an older classification that differs for Kil, a
-    county group and a "Liknande kommuner" group, which are not kommungrupper."""
+    """Kolada-shaped municipality groups for ``regions``: each municipality in its SKR
+    kommungrupp (titled with the classification year), an older classification that differs
+    for Kil, a county group and a "Liknande kommuner" group, which are not kommungrupper."""
     municipalities = [r for r in regions if r.get("type") == "K"]
     members: dict[str, list[dict[str, str]]] = {name: [] for name in SKR_GROUPS}
     for r in municipalities:
-        name = KNOWN_GROUPS.get(r["id"]) or SKR_GROUPS[sum(map(ord, r["id"])) % len(SKR_GROUPS)]
-        members[name].append({"member_id": r["id"], "member_title": r["title"]})
+        members[kommungrupp(r["id"])].append({"member_id": r["id"], "member_title": r["title"]})
     groups = [
         {"id": f"G{900 + i}", "title": f"{name}, SKR:s kommungruppsindelning {year}", "members": m}
         for i, (name, m) in enumerate(members.items())
@@ -179,41 +227,315 @@ class KoladaData:
         }
 
 
-SYNTHETIC_UPDATED = "2020-01-01"  # synthetic data "changed" long ago; later add()s change today
+SYNTHETIC_UPDATED = "2020-01-01"  # demo data "changed" long ago; later add()s change today
+CATALOGUE = Path(__file__).resolve().parents[1] / "catalog" / "indicators.csv"
+
+# KPI -> (level in BASE_YEAR, spread between municipalities, change per year, girls minus boys),
+# in the KPI's unit; for counts the level is a yearly rate per inhabitant of the KPI's ages and
+# spread, change and gap are relative. Levels of the order Kolada publishes; invented all the same.
+KNOWN_KPIS: dict[str, tuple[float, float, float, float]] = {
+    "N02797": (6.5, 2.0, -0.10, -0.5),  # unga 16-24 som varken arbetar eller studerar
+    "N18601": (80.0, 4.0, 0.20, 1.0),  # etablerade 2 år efter gymnasieexamen
+    "N17940": (24.0, 6.0, -0.20, 5.0),  # direkt till högskolan
+    "N03935": (8.0, 3.0, 0.00, -1.0),  # arbetslösa 18-24
+    "N18741": (6.0, 2.5, 0.00, 0.0),  # kommunens aktivitetsansvar
+    "U31804": (3.5, 1.8, -0.15, 0.0),  # unga vuxna med ekonomiskt bistånd
+    "N15654": (65.0, 7.0, -0.30, -2.0),  # lärarna får dig att tro på dig själv, åk 8
+    "N15428": (85.0, 5.0, -0.20, 2.0),  # behöriga till yrkesprogram
+    "N17445": (68.0, 6.0, 0.30, 6.0),  # gymnasieexamen inom 3 år
+    "N17625": (3.0, 1.5, 0.05, -0.8),  # indraget studiestöd
+    "N15419": (73.0, 7.0, -0.30, 5.0),  # betygskriterierna i alla ämnen, åk 9
+    "N15505": (225.0, 12.0, 0.50, 22.0),  # meritvärde åk 9 (points)
+    "N11800": (86.0, 4.0, 0.30, 0.0),  # barn 1-5 år i förskola
+    "N15543": (76.0, 6.0, -0.20, 4.0),  # betygskriterierna i alla ämnen, åk 6
+    "N17528": (2.0, 1.0, 0.05, 0.0),  # ej i gymnasieskolan på hösten
+    "N17473": (58.0, 7.0, 0.40, 10.0),  # behörighet till högskolan inom 3 år
+    "N15613": (88.0, 4.0, -0.20, 0.0),  # trygg i skolan, åk 5
+    "N15614": (78.0, 6.0, -0.30, 1.0),  # litar på de vuxna i skolan, åk 5
+    "N15643": (83.0, 5.0, -0.20, -1.0),  # trygg i skolan, åk 8
+    "N17673": (90.0, 4.0, 0.00, -1.0),  # trygg i skolan, gymnasiet år 2
+    "N15639": (88.0, 4.0, -0.20, -3.0),  # aldrig rädd för andra elever, åk 8
+    "N33812": (0.0075, 0.30, 0.010, -0.05),  # placerade i familjehem (count)
+    "N33813": (0.0022, 0.35, 0.020, -0.30),  # placerade på HVB (count)
+    "N33818": (9.0, 2.5, 0.00, -1.0),  # placerade på HVB eller familjehem, per 1 000
+    "N52102": (120.0, 30.0, 1.00, 0.0),  # vårdnads-, boende- och umgängesutredningar, per 10 000
+    "U09800": (25.0, 5.0, -0.30, -6.0),  # deltagartillfällen i idrottsföreningar 7-20
+    "U09802": (32.0, 7.0, -0.30, -7.0),  # 13-16
+    "U09803": (14.0, 3.5, -0.20, -5.0),  # 17-20
+    "U79231": (35.0, 5.0, -0.80, 2.0),  # druckit alkohol, åk 9
+    "U79232": (6.0, 1.5, 0.05, -0.5),  # använt narkotika, åk 9
+    "U79234": (62.0, 5.0, -0.60, 2.0),  # druckit alkohol, gymnasiet år 2
+    "N00591": (35.0, 8.0, 0.00, 0.0),  # bra utbud av ställen för unga att träffas på
+    "N07531": (72.0, 10.0, 0.00, 0.0),  # grundskola inom 2 km
+    "N09805": (250.0, 60.0, 2.00, 0.0),  # aktivitetstillfällen på bibliotek, per 1 000
+    "N15603": (72.0, 7.0, -0.30, 2.0),  # arbetsro, åk 5
+    "N15633": (60.0, 8.0, -0.30, 2.0),  # arbetsro, åk 8
+    "N17663": (75.0, 6.0, 0.00, 1.0),  # arbetsro, gymnasiet år 2
+    "N09888": (15.0, 6.0, -0.30, 6.0),  # musik- eller kulturskola
+    "N00590": (60.0, 8.0, 0.00, 0.0),  # bra utbud av lekplatser
+    "N33820": (12.0, 2.5, 0.30, 3.0),  # psykisk ohälsa bland barn och unga
+    "U72552": (75.0, 10.0, -0.50, 0.0),  # BUP, första besök inom 90 dagar
+    "U79119": (55.0, 11.0, -0.80, 0.0),  # BUP, utredning och behandling inom 30 dagar
+    "N01481": (96.5, 1.5, 0.00, 0.0),  # MPR-vaccinerade 2-åringar
+    "N01482": (95.0, 2.0, 0.00, 0.0),  # MPR-vaccinerade 9-åringar
+    "N01483": (85.0, 5.0, 0.30, 0.0),  # HPV-vaccinerade flickor
+    "N01484": (80.0, 6.0, 0.80, 0.0),  # HPV-vaccinerade pojkar
+    "N80402": (72.0, 6.0, -0.40, 1.0),  # kariesfria 6-åringar
+    "N80403": (68.0, 6.0, 0.20, 2.0),  # kariesfria 12-åringar
+    "N80404": (55.0, 7.0, 0.30, 3.0),  # approximalt kariesfria 19-åringar
+    "N66077": (18.0, 6.0, 0.20, 0.0),  # låg ekonomisk standard 0-19
+    "N01718": (19.0, 3.0, 0.00, 0.0),  # ensamstående förälder
+    "N01919": (1.0, 0.0, 0.00, 0.0),  # invånare 0-19 år, antal: the population itself
+    "U31803": (5.0, 2.5, -0.20, 0.0),  # barn i familjer med ekonomiskt bistånd
+    "N02902": (5.0, 2.0, -0.10, 0.0),  # minst en långtidsarbetslös förälder
+    "N33821": (4.0, 2.5, 0.00, 0.0),  # barn och unga i socialt utsatta områden
+    "N07907": (18.0, 6.0, 0.10, 0.0),  # trångboddhet
+    "U01473": (73.0, 4.0, -0.30, -4.0),  # gott psykiskt välbefinnande 16-84
+    "N01452": (6.0, 1.8, 0.15, 3.0),  # allvarlig psykisk påfrestning 16-84
+}
+POPULATION_KPIS = {"N01919"}  # counts of inhabitants: SCB's population, summed over the ages
+RATE_UNITS = {"per_1000", "per_10000", "per_inhabitant", "points", "mean"}
+MISSING_SHARE = 0.02  # about one municipality value in 50 is published as Missing
+
+
+@cache
+def catalogue_kpis() -> dict[str, dict[str, str]]:
+    """The catalogue's rows of Kolada KPIs by KPI id (unit, ages, higher_is_better)."""
+    if not CATALOGUE.exists():
+        return {}
+    with CATALOGUE.open(encoding="utf-8") as handle:
+        return {r["source_ref"]: r for r in csv.DictReader(handle) if r["source"] == "kolada"}
+
+
+@dataclass(frozen=True)
+class KpiProfile:
+    unit: str
+    level: float
+    spread: float
+    trend: float
+    gap: float
+    ages: tuple[int, ...]
+    direction: int  # +1 higher is better, -1 lower is better, 0 neither
+
+    @property
+    def is_count(self) -> bool:
+        return self.unit == "count"
+
+    @property
+    def upper(self) -> float:
+        return 100.0 if self.unit == "percent" else math.inf
+
+    def clamp(self, value: float) -> float:
+        return min(self.upper, max(0.0, value))
+
+
+@cache
+def kpi_profile(kpi: str) -> KpiProfile:
+    """Level, spread, trend and sex gap of a KPI: by hand for the catalogued KPIs, otherwise
+    chosen from the KPI id within a band that fits its unit."""
+    row = catalogue_kpis().get(kpi, {})
+    unit_ = row.get("unit") or "percent"
+    low, _, high = (row.get("ages") or "0-19").partition("-")
+    ages = tuple(range(int(low), int(high or low) + 1))
+    direction = {"true": 1, "false": -1}.get(row.get("higher_is_better", ""), 0)
+    if kpi in KNOWN_KPIS:
+        level, spread, trend, gap = KNOWN_KPIS[kpi]
+    elif unit_ == "count":
+        level, spread = 0.002 + 0.02 * unit("level", kpi), 0.3
+        trend, gap = 0.02 * sym("trend", kpi), 0.2 * sym("gap", kpi)
+    elif unit_ in RATE_UNITS:
+        base = {"per_1000": 50, "per_10000": 150, "per_inhabitant": 20, "points": 200}.get(unit_, 30)
+        level = base * (0.5 + unit("level", kpi))
+        spread, trend, gap = 0.15 * level, 0.01 * level * sym("trend", kpi), 0.05 * level * sym("gap", kpi)
+    else:  # a share
+        level = 5 + 90 * unit("level", kpi)
+        spread = min(10.0, 1 + 0.15 * min(level, 100 - level))
+        trend, gap = 0.4 * sym("trend", kpi), 4 * sym("gap", kpi)
+    return KpiProfile(unit_, level, spread, trend, gap, ages, direction)
+
+
+def scb_code(kolada_id: str) -> str:
+    """Kolada's '0000' / '0017' / '1780' as SCB writes them: '00' / '17' / '1780'."""
+    return kolada_id[2:] if kolada_id.startswith("00") else kolada_id
+
+
+SEX = {"T": None, "K": "2", "M": "1"}  # Kolada's gender -> TAB638's Kon (None: both)
+
+
+@cache
+def _fixed(kpi: str, code: str) -> tuple[float, float, float]:
+    """A region's fixed offset from the KPI's level (partly one it has on every KPI, in the
+    better or worse direction), the scale of its yearly noise (larger where fewer live) and its
+    gap between girls and boys."""
+    p = kpi_profile(kpi)
+    tilt = 0.6 * p.direction * sym("social", code) + 0.8 * sym("offset", kpi, code)
+    if code == "00":
+        offset, noise = 0.0, 0.02
+    elif is_municipality(code):
+        offset = 1.5 * p.spread * tilt
+        noise = 0.1 * min(2.5, max(0.6, math.sqrt(20_000 / own_size(code, BASE_YEAR))))
+    else:
+        offset, noise = 0.5 * p.spread * tilt, 0.06
+    return offset, noise, p.gap * (1 + 0.3 * sym("gap", kpi, code))
+
+
+class DemoKolada:
+    """Invented but internally consistent Kolada values for a set of served regions.
+
+    A municipality's value is the KPI's level, its change over the years, a fixed offset of the
+    municipality (partly one shared by all KPIs, in the direction that is better or worse) and a
+    little noise, larger where fewer live; girls and boys differ by the KPI's gap, and the total
+    is their mean weighted by population (counts: their sum, scaled to the population). A
+    county is the population-weighted mean of the values of its served municipalities (counts:
+    their sum), Riket that of the counties when all 21 are served; a county with no served
+    municipality, and Riket otherwise, has a value of its own near the national level.
+    """
+
+    def __init__(self, regions: list[dict[str, Any]]) -> None:
+        self.regions = regions
+        codes = [scb_code(r["id"]) for r in regions]
+        self.population = Population(codes)
+        self.complete = all(c in codes for c in COUNTIES)
+        self.members: dict[str, list[str]] = {}  # county -> its served municipalities
+        self._weights: dict[tuple[str, str, int, str], int] = {}
+        for r in regions:
+            code = scb_code(r["id"])
+            if r["type"] == "K" and is_municipality(code):
+                self.members.setdefault(code[:2], []).append(code)
+
+    def weight(self, kpi: str, code: str, year: int, gender: str) -> int:
+        """A region's weight in a mean of regions: its inhabitants of the KPI's ages and sex."""
+        key = (kpi, code, year, gender)
+        value = self._weights.get(key)
+        if value is None:
+            value = self._weights[key] = self.population.count(code, year, kpi_profile(kpi).ages, SEX[gender])
+        return value
+
+    def own(self, kpi: str, code: str, year: int, genders: tuple[str, ...]) -> dict[str, float]:
+        """The region's own values (rounded as served) for ``genders``."""
+        p = kpi_profile(kpi)
+        offset, noise, gap = _fixed(kpi, code)
+        years = year - BASE_YEAR
+        if p.is_count:
+            return self._counts(kpi, p, code, year, genders, offset, noise, gap)
+        raw = p.level + p.trend * years + offset + noise * p.spread * sym(kpi, code, year)
+        if genders == ("T",):
+            return {"T": round(p.clamp(raw), 1)}
+        w_k, w_m = self.weight(kpi, code, year, "K"), self.weight(kpi, code, year, "M")
+        total = max(1, w_k + w_m)
+        girls = round(p.clamp(raw + gap * w_m / total), 1)
+        boys = round(p.clamp(raw - gap * w_k / total), 1)
+        return {"T": round((w_k * girls + w_m * boys) / total, 1), "K": girls, "M": boys}
+
+    def _counts(self, kpi, p, code, year, genders, offset, noise, gap) -> dict[str, float]:
+        ages = p.ages
+        if kpi in POPULATION_KPIS:
+            rate = 1.0
+            gap = 0.0
+        else:
+            years = year - BASE_YEAR
+            relative = 1 + offset + p.trend * years + noise * sym(kpi, code, year)
+            rate = p.level * max(0.2, relative)
+        girls = round(rate * (1 + gap / 2) * self.population.count(code, year, ages, "2"))
+        boys = round(rate * (1 - gap / 2) * self.population.count(code, year, ages, "1"))
+        if genders == ("T",):
+            return {"T": girls + boys}
+        return {"T": girls + boys, "K": girls, "M": boys}
+
+    def missing(self, kpi: str, code: str, year: int) -> bool:
+        """About one municipality value in 50 is Missing (counties never are)."""
+        return is_municipality(code) and unit("absent", kpi, code, year) < MISSING_SHARE
+
+    def derived(
+        self,
+        kpi: str,
+        year: int,
+        genders: tuple[str, ...],
+        members: dict[str, dict[str, float | None]],
+    ) -> dict[str, float] | None:
+        """The weighted mean (counts: the sum) of the members' present values, or None."""
+        present = {code: v for code, v in members.items() if v.get("T") is not None}
+        if not present:
+            return None
+        out: dict[str, float] = {}
+        for gender in genders:
+            if kpi_profile(kpi).is_count:
+                out[gender] = sum(v[gender] for v in present.values())
+                continue
+            weights = {code: self.weight(kpi, code, year, gender) for code in present}
+            total = sum(weights.values()) or 1
+            out[gender] = round(sum(weights[c] * v[gender] for c, v in present.items()) / total, 1)
+        return out
+
+    def year_values(
+        self, kpi: str, year: int, genders: tuple[str, ...], kind: str
+    ) -> dict[str, dict[str, float | None]]:
+        """Kolada id -> gender -> value (None: Missing) for every region the KPI is published for
+        (``kind``: the KPI's municipality_type, A, K or L)."""
+        munis: dict[str, dict[str, float | None]] = {}
+        if kind in ("A", "K"):
+            for r in self.regions:
+                code = scb_code(r["id"])
+                if r["type"] == "K" and is_municipality(code):
+                    munis[code] = (
+                        dict.fromkeys(genders)
+                        if self.missing(kpi, code, year)
+                        else self.own(kpi, code, year, genders)
+                    )
+        counties: dict[str, dict[str, float | None]] = {}
+        for r in self.regions:
+            code = scb_code(r["id"])
+            if kind == "K" or r["type"] != "L" or len(code) != 2 or code == "00":
+                continue
+            members = {m: munis[m] for m in self.members.get(code, ())} if kind == "A" else {}
+            counties[code] = self.derived(kpi, year, genders, members) or self.own(kpi, code, year, genders)
+        values: dict[str, dict[str, float | None]] = {}
+        if any(r["id"] == "0000" for r in self.regions):
+            national = None
+            if self.complete:
+                national = self.derived(kpi, year, genders, munis if kind == "K" else counties)
+            values["0000"] = national or self.own(kpi, "00", year, genders)
+        values.update({f"00{c}": v for c, v in counties.items()})
+        values.update(munis)
+        return values
 
 
 def synthetic_value(kpi: str, municipality: str, year: int, gender: str) -> float:
-    """A deterministic value that differs per key (so tests can assert exact figures)."""
-    seed = sum(ord(c) * (i + 1) for i, c in enumerate(f"{kpi}{municipality}{year}{gender}"))
-    return round(10 + (seed % 9000) / 100, 2)
+    """A region's own value (a municipality's as served; a county's or Riket's when nothing is
+    derived into it), in the KPI's unit; deterministic per key."""
+    code = scb_code(municipality)
+    model = DemoKolada([{"id": municipality, "type": "K" if is_municipality(code) else "L"}])
+    genders = ("T",) if gender == "T" else ("T", "K", "M")
+    return model.own(kpi, code, year, genders)[gender]
 
 
 def synthetic_data(
     kpi_ids: list[str], years: list[int], regions: list[dict[str, Any]] | None = None
 ) -> KoladaData:
     """Every KPI × region it is published for × year, with T/K/M values where Kolada divides it by
-    gender (T only otherwise); every 50th value NULL, as Kolada does."""
+    gender (T only otherwise): invented but consistent demo values (``DemoKolada``); about one
+    municipality value in 50 is Missing, as Kolada has some."""
     data = KoladaData(regions=list(regions or SMALL_REGIONS))
-    n = 0
+    model = DemoKolada(data.regions)
     for kpi in kpi_ids:
         data.add_kpi(kpi)
-        genders = ("T", "K", "M") if data.kpis[kpi]["is_divided_by_gender"] else ("T",)
-        for region in data.regions:
-            if not data.publishes(kpi, region):
-                continue
-            for year in years:
-                entries = []
-                for gender in genders:
-                    n += 1
-                    missing = n % 50 == 0
-                    entries.append(
-                        {
-                            "count": 1,
-                            "gender": gender,
-                            "status": "Missing" if missing else "",
-                            "value": None if missing else synthetic_value(kpi, region["id"], year, gender),
-                        }
-                    )
+        meta = data.kpis[kpi]
+        genders = ("T", "K", "M") if meta["is_divided_by_gender"] else ("T",)
+        for year in years:
+            values = model.year_values(kpi, year, genders, meta["municipality_type"])
+            for region in data.regions:
+                if not data.publishes(kpi, region) or region["id"] not in values:
+                    continue
+                served = values[region["id"]]
+                entries = [
+                    {
+                        "count": 1,
+                        "gender": gender,
+                        "status": "Missing" if served[gender] is None else "",
+                        "value": served[gender],
+                    }
+                    for gender in genders
+                ]
                 data.add(kpi, region["id"], year, entries, updated=SYNTHETIC_UPDATED)
     return data
 

@@ -1,11 +1,18 @@
-"""Local Kolada, SCB and Folkhälsodata servers with synthetic values, for ``make run`` offline,
-the benchmarks and manual testing.
+"""Local Kolada, SCB and Folkhälsodata servers with demo data, for ``make run`` offline, the
+benchmarks and manual testing.
 
     python -m tests.local_sources [--all-regions] [--throttle N] [--port 8765]
 
 Prints the three base-URL variables to export, then serves until interrupted. Region codes
 are consistent across the three: SCB and Folkhälsodata serve the regions Kolada lists
 (Folkhälsodata: Sweden and the counties only, as its regional tables do).
+
+The values are invented, not official statistics, but consistent with one another: every
+municipality has a fixed population of the right order; a county is the sum of its served
+municipalities (Kolada: their population-weighted mean); Kolada's totals are the weighted mean
+of girls and boys (counts: their sum); each KPI and Folkhälsodata table has a level, a spread
+and a trend of the kind the source publishes; the kommungrupper are SKR's
+(``tests/demo_data.py``, ``tests/kolada_server.py``, ``tests/pxweb_fixtures.py``).
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.kolada_server import SMALL_REGIONS, KoladaServer, synthetic_data
-from tests.pxweb_fixtures import COUNTIES, pxweb_states
+from tests.demo_data import COUNTIES
+from tests.kolada_server import SMALL_REGIONS, KoladaServer, scb_code, synthetic_data
+from tests.pxweb_fixtures import pxweb_states
 from tests.pxweb_server import PxServerState, PxWebServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,11 +60,6 @@ def all_regions() -> tuple[list[dict[str, Any]], str]:
         for i in range(290)
     ]
     return rows, "generated ids (recordings absent)"
-
-
-def scb_code(kolada_id: str) -> str:
-    """Kolada's '0000' / '0017' / '1780' as SCB writes them: '00' / '17' / '1780'."""
-    return kolada_id[2:] if kolada_id.startswith("00") else kolada_id
 
 
 @dataclass

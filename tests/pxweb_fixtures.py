@@ -9,8 +9,13 @@ present (otherwise from the same codes written out here). The catalogue has to f
 tables; ``tests/test_real_shapes.py`` checks that it does and that these doubles match the
 recordings.
 
-Values are synthetic but recomputable by tests: ``share(coords)``, ``population(coords)``,
-``hlv_cell(coords)``.
+Values are invented demo data, not official statistics, but plausible and recomputable by
+tests: ``share(coords)``, ``answer_share(coords)``, ``halsobesvar_share(coords)``,
+``hlv_cell(coords)``, ``tobacco_share(coords)``; each table and category has its own level,
+regions a fixed offset, periods a small trend, and the marker pattern ('..', '-') is fixed by
+the coordinates. TAB638 is ``tests.demo_data.Population`` of the served regions: a county is the
+sum of its served municipalities, totals the sums of their parts; ``population(coords)`` is a
+region's cell on its own (a municipality's is the same whatever else is served).
 """
 
 from __future__ import annotations
@@ -20,13 +25,12 @@ import math
 import zlib
 from pathlib import Path
 
+from tests.demo_data import COUNTIES, Population, own_size, sym, unit
 from tests.pxweb_server import Dim, PxServerState, Table
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "recordings"
 TAB638_METADATA = RECORDINGS / "scb" / "scb_v2_TAB638_metadata.json"
 
-COUNTIES = ["01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14", "17", "18",
-            "19", "20", "21", "22", "23", "24", "25"]  # fmt: skip
 COUNTY_NAMES = {
     "00": "Riket", "01": "Stockholms län", "03": "Uppsala län", "04": "Södermanlands län",
     "05": "Östergötlands län", "06": "Jönköpings län", "07": "Kronobergs län", "08": "Kalmar län",
@@ -63,25 +67,79 @@ def _hash(coords: dict[str, str]) -> int:
     return zlib.crc32(repr(sorted(coords.items())).encode())
 
 
-def share(coords: dict[str, str]) -> float | str:
-    """A share in percent; every 23rd cell is '..' (not available), every 101st '-' (zero)."""
+def _marker(coords: dict[str, str]) -> str | None:
+    """Every 23rd cell is '..' (not available), every 101st '-' (zero), as before."""
     h = _hash(coords)
     if h % 23 == 0:
         return ".."
     if h % 101 == 0:
         return "-"
-    return round(5 + (h % 8000) / 100, 1)
+    return None
+
+
+def _region_factor(coords: dict[str, str], topic: str, spread: float) -> float:
+    """A region's fixed distance from the national level of one topic (Riket: none)."""
+    region = coords.get("Region", "00")
+    return 1.0 if region == "00" else 1 + spread * sym("region", region, topic)
+
+
+def share(coords: dict[str, str]) -> float | str:
+    """A share in percent of a category with its own level (5-60 %, from the coordinates other
+    than region and period), a fixed offset per region, a small change per period and little
+    noise; every 23rd cell is '..' (not available), every 101st '-' (zero)."""
+    marker = _marker(coords)
+    if marker is not None:
+        return marker
+    category = {k: v for k, v in coords.items() if k not in ("Region", "År")}
+    level = 5 + 55 * unit("share", sorted(category.items()))
+    periods = {p: i for i, p in enumerate(PERIODS)}
+    trend = 1 + 0.05 * sym("trend", sorted(category.items())) * periods.get(coords.get("År", ""), 0)
+    noise = 1 + 0.05 * sym(_hash(coords))
+    return round(level * _region_factor(coords, repr(category), 0.15) * trend * noise, 1)
+
+
+# MobbningReg.px: share of pupils bullied, by answer (mutually exclusive), age, sex and period
+BULLIED = {"2-3 ggr/månad": 4.0, "Minst 1 gång/vecka": 3.0}  # 13-year-olds, both sexes
+BULLIED_AGE = {"11": 1.3, "13": 1.0, "15": 0.75}
+BULLIED_PERIOD = {"2017-2018": 0.9, "2021-2022": 1.1}
+HBSC_SEX = {"1": 0.95, "2": 1.05}  # Kön: 1 pojkar, 2 flickor
+
+
+def _mean_factor(table: dict[str, float], code: str | None) -> float:
+    """The factor of a code; its mean where the variable is left out (eliminated)."""
+    return table.get(code, 1.0) if code is not None else sum(table.values()) / len(table)
 
 
 def answer_share(coords: dict[str, str]) -> float | str:
-    """A share of one answer to a question with several (mutually exclusive) answers: at most
-    45 %, so that two answers never add up to more than 100 %; markers as in ``share``."""
-    value = share(coords)
-    return value if isinstance(value, str) else round(value / 2, 1)
+    """A share of one answer to a question with several (mutually exclusive) answers: on
+    MobbningReg, bullied 2-3 times a month about 3-8 % and at least once a week about 2-6 %,
+    more among 11-year-olds, a little more in 2021-2022; never above 45 %, so that two answers
+    never add up to more than 100 %; markers as in ``share``."""
+    marker = _marker(coords)
+    if marker is not None:
+        return marker
+    answer = coords.get("Hur ofta")
+    if answer not in BULLIED:
+        value = share(coords)
+        return value if isinstance(value, str) else round(value / 2, 1)
+    level = (
+        BULLIED[answer]
+        * _mean_factor(BULLIED_AGE, coords.get("Ålder"))
+        * _mean_factor(HBSC_SEX, coords.get("Kön"))
+        * _mean_factor(BULLIED_PERIOD, coords.get("År"))
+        * _region_factor(coords, "mobbning", 0.25)
+        * (1 + 0.08 * sym(_hash(coords)))
+    )
+    return round(min(45.0, level), 1)
 
 
 def population(coords: dict[str, str]) -> int:
-    return 500 + _hash(coords) % 5000
+    """A TAB638 cell of a region on its own (``tests.demo_data.Population`` with nothing
+    served beside it): a municipality's cell is the same whatever else is served."""
+    return _ALONE(coords)
+
+
+_ALONE = Population()
 
 
 def _regions(regions: list[str]) -> Dim:
@@ -112,14 +170,35 @@ BESVAR = ["Huvudvärk", "Ont i magen", "Ont i ryggen", "Känt sig nere", "Irrite
           "Nervös", "Svårt att somna", "Yr"]  # fmt: skip
 FREQUENCIES = ["Ung. varje dag", "> 1 gång/vecka", "Ung. 1 gång/vecka", "Ung. 1 gång/månad",
                "Sällan eller aldrig"]  # fmt: skip
+# Shares among 15-year-old girls of the first four frequencies (the fifth is the rest of 100)
+BESVAR_LEVELS = {
+    "Huvudvärk": (8, 15, 14, 22), "Ont i magen": (5, 10, 12, 22), "Ont i ryggen": (5, 9, 10, 18),
+    "Känt sig nere": (12, 16, 12, 20), "Irriterad": (12, 18, 16, 24), "Nervös": (10, 14, 14, 22),
+    "Svårt att somna": (15, 16, 12, 18), "Yr": (4, 8, 10, 18),
+}  # fmt: skip
+BESVAR_AGE = {"11": 0.6, "13": 0.8, "15": 1.0}  # weekly or more often; monthly: its square root
+BESVAR_SEX = {"1": 0.6, "2": 1.0}  # boys report fewer complaints than girls
+
+
+def halsobesvar_share(coords: dict[str, str]) -> float:
+    """A share of HalsobesvarReg.px: the five frequencies of one complaint add up to 100; more
+    frequent complaints among older pupils and girls ("Känt sig nere" more than once a week:
+    about 10 % of 11-year-old boys, 30 % of 15-year-old girls)."""
+    besvar = coords.get("Besvär", "Känt sig nere")
+    frequency = coords.get("Antal ggr senaste halvåret", FREQUENCIES[0])
+    if frequency == FREQUENCIES[-1]:
+        return round(100 - sum(halsobesvar_share({**coords, "Antal ggr senaste halvåret": f})
+                               for f in FREQUENCIES[:-1]), 1)  # fmt: skip
+    index = FREQUENCIES.index(frequency)
+    factor = _mean_factor(BESVAR_AGE, coords.get("Ålder")) * _mean_factor(BESVAR_SEX, coords.get("Kön"))
+    if index == 3:
+        factor = math.sqrt(factor)
+    region = _region_factor(coords, besvar, 0.12)
+    return round(BESVAR_LEVELS[besvar][index] * factor * region * (1 + 0.05 * sym(_hash(coords))), 1)
 
 
 def halsobesvar(regions: list[str]) -> Table:
     """HalsobesvarReg.px: Besvär × "Antal ggr senaste halvåret", no measure, one period, no '..'."""
-
-    def value(coords: dict[str, str]) -> float:
-        return round(1 + _hash(coords) % 300 / 10, 1)
-
     return Table(
         HALSOBESVAR,
         "Självrapporterade hälsobesvär efter besvär, frekvens, kön, ålder, region och år. Andel (procent).",
@@ -131,9 +210,37 @@ def halsobesvar(regions: list[str]) -> Table:
             Dim("Kön", ["1", "2"], ["Pojkar", "Flickor"], elimination=True),
             Dim("År", ["2021-2022"], time=True),
         ],
-        value,
+        halsobesvar_share,
         updated="2023-05-30T06:00:00Z",
     )
+
+
+# Shares of adults 16-84 around 2020 (both sexes) per HLV category; 48 (sömnbesvär) is the sum
+# of 49 (lätta) and 50 (svåra). Women report more of each than men.
+HLV_LEVELS = {"35": 17.0, "21": 5.5, "58": 7.0, "46": 13.0, "40": 4.5, "42": 2.5, "49": 30.0, "50": 8.0}
+HLV_RISING = {"35", "21", "58", "46", "49", "50"}  # more common in later windows
+HLV_SEX = {"01": 1.25, "02": 0.75}  # Kön: 01 kvinnor, 02 män
+
+
+def _hlv_respondents(region: str, window: str, category: str, sex: str) -> int:
+    """Answers in a four-year window: about 12 per 1 000 inhabitants of a county (Riket
+    45 000), 53 % of them women; a category has a few fewer than the survey."""
+    base = 45_000 if region == "00" else own_size(region, 2020) * 0.012
+    survey = base * (0.9 + 0.2 * unit("hlv-n", region, window))
+    women = 0.53 + 0.02 * sym("hlv-women", region, window)
+    answered = 0.96 + 0.03 * unit("hlv-answered", category)
+    return round(survey * answered * (women if sex == "01" else 1 - women))
+
+
+def _hlv_share(region: str, window: str, category: str, sex: str) -> float:
+    """The share of one sex ('01', '02') in one window, one decimal."""
+    if category == "48":
+        return round(_hlv_share(region, window, "49", sex) + _hlv_share(region, window, "50", sex), 1)
+    position = HLV_WINDOWS.index(window)
+    trend = 1 + 0.02 * (position - 10) if category in HLV_RISING else 1.0
+    noise = 1 + 0.04 * sym("hlv", region, window, category, sex)
+    region_factor = 1.0 if region == "00" else 1 + 0.15 * sym("region", region, "hlv", category)
+    return round(HLV_LEVELS[category] * HLV_SEX[sex] * trend * region_factor * noise, 1)
 
 
 def hlv_cell(coords: dict[str, str]) -> float | str | int:
@@ -141,7 +248,9 @@ def hlv_cell(coords: dict[str, str]) -> float | str | int:
 
     Share p and respondents n per region, category, sex and window; cells with n < 100 blanked;
     CI = p ± 1.96·√(p(100−p)/n), lower bound floored at 0, one decimal. Category 35 stops after
-    2015-2018, 21 starts 2019-2022, Gotland is '..' in 2018-2021 and 2019-2022.
+    2015-2018, 21 starts 2019-2022, Gotland is '..' in 2018-2021 and 2019-2022. Each category
+    has its own level (``HLV_LEVELS``), women more than men; the total is the mean of the two
+    weighted by respondents, its n their sum.
     """
     key = {k: v for k, v in coords.items() if k != "Andel och konfidensintervall"}
     window, category = key["År"], key["Psykisk hälsa"]
@@ -150,13 +259,20 @@ def hlv_cell(coords: dict[str, str]) -> float | str | int:
         category == "21" and position < HLV_WINDOWS.index("2019-2022")
     ):
         return ".."
-    if key["Region"] == "09" and window in ("2018-2021", "2019-2022"):
+    region = key.get("Region", "00")
+    if region == "09" and window in ("2018-2021", "2019-2022"):
         return ".."
-    h = _hash(key)
-    n = 60 + h % 3000
+    sex = key.get("Kön", "00")
+    if sex == "00":
+        women, men = (_hlv_respondents(region, window, category, s) for s in ("01", "02"))
+        n = women + men
+        shares = (_hlv_share(region, window, category, s) for s in ("01", "02"))
+        p = round((women * next(shares) + men * next(shares)) / n, 1)
+    else:
+        n = _hlv_respondents(region, window, category, sex)
+        p = _hlv_share(region, window, category, sex)
     if n < 100:
         return ".."
-    p = round(3 + (h % 3000) / 100, 1)
     half = 1.96 * math.sqrt(p * (100 - p) / n)
     return {
         "01": p,
@@ -182,17 +298,21 @@ def hlv(regions: list[str]) -> Table:
     )
 
 
+def tobacco_share(coords: dict[str, str]) -> float:
+    """Smokers or snus users in early pregnancy: about 6 % in 2014 (3-8 % by region), falling
+    by about a twentieth a year; one decimal."""
+    year = int(coords.get("År", TOBAK_YEARS[-1]))
+    level = 6.0 * _region_factor(coords, "tobak", 0.3)
+    return round(max(0.5, level * 0.95 ** (year - 2014) * (1 + 0.04 * sym(_hash(coords)))), 1)
+
+
 def tobak(regions: list[str]) -> Table:
     """tobmhvReg.px: Region and År only (no sex, no tobacco-type variable), one decimal."""
-
-    def value(coords: dict[str, str]) -> float:
-        return round(2 + _hash(coords) % 120 / 10, 1)
-
     return Table(
         TOBAK,
         "Tobaksbruk i tidig graviditet efter region och år. Andel (procent).",
         [_regions(regions), Dim("År", TOBAK_YEARS, time=True)],
-        value,
+        tobacco_share,
         updated="2025-04-10T06:00:00Z",
     )
 
@@ -245,7 +365,7 @@ def population_table(regions: list[str], years: list[str]) -> Table:
         "TAB638",
         "Folkmängd efter region, civilstånd, ålder, kön och år",
         dims,
-        population,
+        Population(regions),
         updated="2025-02-21T07:00:00Z",
     )
 
