@@ -88,8 +88,9 @@ def change_text(verdict: Verdict, indicator: Indicator) -> str:
     """The change since the previous period with its sign and unit: "+2,1 procentenheter"."""
     if verdict.change_1 is None:
         return ""
-    sign = "+" if verdict.change_1 > 0 else ("−" if verdict.change_1 < 0 else "±")
-    figure = number(abs(verdict.change_1))
+    change = round(verdict.change_1, 2)  # a change reads to two decimals at most, never 0,000412
+    sign = "+" if change > 0 else ("−" if change < 0 else "±")
+    figure = number(abs(change))
     if verdict.compared_on == "rate_per_1000":
         unit = " per 1\u00a0000 invånare"
     else:
