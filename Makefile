@@ -70,4 +70,4 @@ docs: install  ## dbt docs (models, columns, exposures) from warehouse/build.duc
 	cd dbt_project && $(RUN) dbt docs generate --profiles-dir .
 
 serve: install  ## local Kolada, SCB and Folkhälsodata servers on ports 8765-8767 (invented, consistent demo data)
-	$(RUN) python -m tests.local_sources --port 8765 $(SERVE_ARGS)
+	$(RUN) python -m localsources --port 8765 $(SERVE_ARGS)

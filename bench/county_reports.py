@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import localsources as local_sources  # noqa: E402
 from report.build import build_reports  # noqa: E402
 from report.data import municipality_codes  # noqa: E402
-from tests import local_sources  # noqa: E402
 
 
 def main() -> None:

@@ -120,10 +120,9 @@ def scb_code(kolada_id: str) -> str:
 def full_run_build_db(tmp: Path, years: int, last_year: int) -> Path:
     """Raw tables of a full run against local sources (all regions), as bench/mart_views.py."""
     from ingest.catalog import source_refs
-    from tests import pxweb_server
-    from tests.kolada_server import KoladaServer, synthetic_data
-    from tests.local_sources import all_regions
-    from tests.pxweb_fixtures import pxweb_states
+    from localsources import all_regions, pxweb_server
+    from localsources.kolada_server import KoladaServer, synthetic_data
+    from localsources.pxweb_fixtures import pxweb_states
 
     year_list = list(range(last_year - years + 1, last_year + 1))
     region_rows, origin = all_regions()

@@ -2,7 +2,7 @@
 
 Kolada: all regions (the recorded Kolada municipality list when ../shared/recordings is
 present, otherwise 312 generated ids), the catalogue's KPIs, 15 years; SCB and Folkhälsodata
-(tests/local_sources.py) for the same regions. The job runs as a user runs
+(localsources/__init__.py) for the same regions. The job runs as a user runs
 it (``dagster job execute`` in a fresh process), once on the in-process executor the project
 uses and once on Dagster's default multiprocess executor.
 
@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from ingest.catalog import source_refs  # noqa: E402
 from ingest.kolada import minimum_requests  # noqa: E402
-from tests.local_sources import all_regions, build, serve  # noqa: E402
+from localsources import all_regions, build, serve  # noqa: E402
 
 
 def stage_of(step: str) -> str:

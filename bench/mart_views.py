@@ -36,9 +36,9 @@ import duckdb  # noqa: E402
 
 from bench.kolada_pipeline import regions  # noqa: E402
 from ingest.catalog import source_refs  # noqa: E402
-from tests import pxweb_server  # noqa: E402
-from tests.kolada_server import KoladaServer, synthetic_data  # noqa: E402
-from tests.pxweb_fixtures import pxweb_states  # noqa: E402
+from localsources import pxweb_server  # noqa: E402
+from localsources.kolada_server import KoladaServer, synthetic_data  # noqa: E402
+from localsources.pxweb_fixtures import pxweb_states  # noqa: E402
 
 VIEW_QUERIES = {
     "v_indicator_comparison": "select * from v_indicator_comparison where county_code = ?",

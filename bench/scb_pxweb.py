@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from ingest.http import HttpSettings, JsonHttpClient  # noqa: E402
 from ingest.pxweb import V2, PxWebClient, plan_split, planned_calls  # noqa: E402
-from tests.pxweb_server import Dim, PxServerState, PxWebServer, Table  # noqa: E402
+from localsources.pxweb_server import Dim, PxServerState, PxWebServer, Table  # noqa: E402
 
 COUNTIES = ["01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14", "17", "18",
             "19", "20", "21", "22", "23", "24", "25"]  # fmt: skip

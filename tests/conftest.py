@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kolada_server import KoladaData, KoladaServer, serve, synthetic_data
+from localsources.kolada_server import KoladaData, KoladaServer, serve, synthetic_data
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = ROOT.parent / "shared" / "recordings"
@@ -62,7 +62,7 @@ POPULATION_YEARS = ["2024", "2025", "2026"]
 
 @pytest.fixture
 def px_states():
-    from tests.pxweb_fixtures import pxweb_states
+    from localsources.pxweb_fixtures import pxweb_states
 
     return pxweb_states(FOHM_REGIONS, SCB_REGIONS, POPULATION_YEARS, max_calls=1000, max_cells=5000)
 
@@ -70,7 +70,7 @@ def px_states():
 @pytest.fixture
 def urls(kolada_server: KoladaServer, px_states) -> Iterator[dict[str, str]]:
     """Base URLs of local Kolada, SCB and Folkhälsodata servers, as run_pipeline takes them."""
-    from tests import pxweb_server
+    from localsources import pxweb_server
 
     scb_state, fohm_state = px_states
     with pxweb_server.serve(scb_state) as scb, pxweb_server.serve(fohm_state) as fohm:

@@ -179,8 +179,8 @@ def vary_kolada(data: Any, round_: int) -> None:
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    from tests.kolada_server import SMALL_REGIONS
-    from tests.local_sources import build, serve
+    from localsources import build, serve
+    from localsources.kolada_server import SMALL_REGIONS
 
     started = time.monotonic()
     root = tmp_path_factory.mktemp("crash")

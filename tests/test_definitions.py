@@ -116,11 +116,11 @@ def test_runner_exits_non_zero_naming_the_failing_request(tmp_path: Path) -> Non
 
 
 def test_runner_publishes_from_the_local_sources_through_429s(tmp_path: Path) -> None:
-    """What README's offline `make run` does: the runner against tests.local_sources."""
+    """What README's offline `make run` does: the runner against localsources."""
     import duckdb
 
-    from tests.kolada_server import SMALL_REGIONS
-    from tests.local_sources import build, serve
+    from localsources import build, serve
+    from localsources.kolada_server import SMALL_REGIONS
 
     sources = build(list(SMALL_REGIONS), [2025, 2026], ["2025", "2026"])
     sources.kolada.fault("429", match="/data/", times=2, retry_after="1")

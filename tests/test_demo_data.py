@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import catalog_kpis, recording
-from tests.demo_data import COUNTIES, Population
-from tests.kolada_server import (
+from localsources import DEFAULT_REGIONS, all_regions
+from localsources.demo_data import COUNTIES, Population
+from localsources.kolada_server import (
     DemoKolada,
     KoladaData,
     kpi_profile,
@@ -20,8 +20,7 @@ from tests.kolada_server import (
     synthetic_data,
     synthetic_groups,
 )
-from tests.local_sources import DEFAULT_REGIONS, all_regions
-from tests.pxweb_fixtures import (
+from localsources.pxweb_fixtures import (
     BULLIED,
     FREQUENCIES,
     HLV_CATEGORIES,
@@ -33,6 +32,7 @@ from tests.pxweb_fixtures import (
     pxweb_states,
     tobacco_share,
 )
+from tests.conftest import catalog_kpis, recording
 
 YEARS = [2015, 2025]
 
@@ -241,7 +241,7 @@ def test_kommungrupper_are_skrs() -> None:
     for municipality in ("2480", "1780", "1715", "0980", "2482", "1380"):  # Umeå, Karlstad, Kil, ...
         assert served[municipality] == recorded[municipality], municipality
     assert served == recorded  # and every other municipality
-    from tests.kolada_server import KNOWN_GROUPS  # the fallback agrees with the recording
+    from localsources.kolada_server import KNOWN_GROUPS  # the fallback agrees with the recording
 
     assert all(recorded[m] == name for m, name in KNOWN_GROUPS.items())
 

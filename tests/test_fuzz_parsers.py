@@ -43,8 +43,8 @@ from ingest.http import SourceError
 from ingest.landing import LandedBody
 from ingest.pxweb import Cell, parse_body
 from ingest.surveys import RegionIndex, SurveyError
+from localsources.kolada_server import SMALL_REGIONS
 from tests.conftest import RECORDINGS
-from tests.kolada_server import SMALL_REGIONS
 from warehouse.raw_tables import RAW_TABLES
 
 ROOT = Path(__file__).resolve().parents[1]

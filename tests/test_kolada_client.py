@@ -10,7 +10,7 @@ import pytest
 from ingest.http import HttpSettings, JsonHttpClient, SourceError
 from ingest.kolada import KoladaClient, batches, check_expected_kpis, minimum_requests, parse_batch
 from ingest.landing import Landing
-from tests.kolada_server import KoladaData, KoladaServer, serve
+from localsources.kolada_server import KoladaData, KoladaServer, serve
 
 
 def make_client(server: KoladaServer, tmp_path: Path, per_page: int = 5000, retries: int = 3):

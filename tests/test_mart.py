@@ -11,7 +11,7 @@ import pytest
 
 from ingest.http import SourceError
 from ingest.kolada import parse_batch
-from tests.kolada_server import KoladaData, serve, synthetic_groups
+from localsources.kolada_server import KoladaData, serve, synthetic_groups
 from tests.test_kolada_client import make_client
 from warehouse import publish
 from warehouse.publish import publish_mart

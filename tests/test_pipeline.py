@@ -14,8 +14,8 @@ import pytest
 from scipy.stats import chi2
 from statsmodels.stats.proportion import proportion_confint
 
+from localsources.kolada_server import KoladaData, KoladaServer, serve, synthetic_data
 from tests.conftest import catalog_kpis, recording
-from tests.kolada_server import KoladaData, KoladaServer, serve, synthetic_data
 from tests.pipeline import run_pipeline
 
 
@@ -437,8 +437,8 @@ def test_dim_region_from_the_recorded_municipality_list(urls: dict[str, str], wa
 def test_pxweb_values_population_and_rates_equal_what_the_servers_served(
     urls: dict[str, str], warehouse_dir: Path
 ) -> None:
+    from localsources.pxweb_fixtures import PERIODS, answer_share, hlv_cell, population
     from tests.conftest import FOHM_REGIONS, SCB_REGIONS
-    from tests.pxweb_fixtures import PERIODS, answer_share, hlv_cell, population
 
     assert run_pipeline(**urls).success
     mart = warehouse_dir / "mart.duckdb"

@@ -25,9 +25,9 @@ from ingest.pxweb import (
     split_selection,
 )
 from ingest.pxweb_tables import fetch_table, indicator_rows, landing_for, population_rows
+from localsources.pxweb_fixtures import HLV_WINDOWS, hlv_cell, population, pxweb_states
+from localsources.pxweb_server import Dim, PxServerState, Table, serve
 from tests.conftest import recording
-from tests.pxweb_fixtures import HLV_WINDOWS, hlv_cell, population, pxweb_states
-from tests.pxweb_server import Dim, PxServerState, Table, serve
 
 
 def client(url: str, dialect: str, source: str = "scb", retries: int = 3) -> PxWebClient:

@@ -8,9 +8,9 @@ import pytest
 from dagster import JobDefinition
 
 from ingest.landing import Landing
+from localsources.kolada_server import KoladaData, KoladaServer
 from orchestration import run
 from orchestration.quality import GATES
-from tests.kolada_server import KoladaData, KoladaServer
 from tests.pipeline import run_pipeline
 
 

@@ -1,5 +1,5 @@
 """The catalogue against the real tables: every mapping must fit the local doubles, which are
-shaped after the recorded or documented answers (tests/pxweb_fixtures.py), and the doubles must
+shaped after the recorded or documented answers (localsources/pxweb_fixtures.py), and the doubles must
 equal the recordings where one exists."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from ingest.catalog import load_catalog, load_pxweb_tables
 from ingest.http import HttpSettings, JsonHttpClient
 from ingest.pxweb import DIALECTS, PxWebClient
 from ingest.pxweb_tables import check_mapping
+from localsources.pxweb_fixtures import COUNTIES, MOBBNING, _tab638_dims, pxweb_states
+from localsources.pxweb_server import serve
 from tests.conftest import recording
-from tests.pxweb_fixtures import COUNTIES, MOBBNING, _tab638_dims, pxweb_states
-from tests.pxweb_server import serve
 
 REGIONS = ["00", *COUNTIES]
 
@@ -93,7 +93,7 @@ def test_mobbning_double_equals_the_recorded_metadata() -> None:
 
 def test_tab638_fallback_equals_the_recorded_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without ../shared the SCB double is written out by hand; it must equal the recording."""
-    import tests.pxweb_fixtures as fixtures
+    import localsources.pxweb_fixtures as fixtures
 
     path = recording("scb", "scb_v2_TAB638_metadata.json")
     real = fixtures._tab638_dims()

@@ -50,7 +50,7 @@ class Reports:
 def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reports]:
     """refresh_mart's assets, county reports included, on local sources with the example survey."""
     require_chromium()
-    from tests import local_sources
+    import localsources as local_sources
     from tests.pipeline import run_pipeline
 
     root = tmp_path_factory.mktemp("report")

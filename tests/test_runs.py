@@ -3,7 +3,7 @@ SIGTERM stop a run within 10 s, the raw landing's retention.
 
 Real processes (``python -m orchestration.run``, ``make dev``) killed with real signals, a real
 Dagster instance configured as ``dagster_home/dagster.yaml`` (one slot per pool, one run at a
-time), real DuckDB files, the local sources of ``tests.local_sources``.
+time), real DuckDB files, the local sources of ``localsources``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.kolada_server import SMALL_REGIONS
-from tests.local_sources import LocalSources, build, serve
+from localsources import LocalSources, build, serve
+from localsources.kolada_server import SMALL_REGIONS
 from warehouse import housekeeping, runlock, state
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,9 +15,9 @@ import pytest
 
 from ingest.catalog import load_pxweb_tables
 from ingest.landing import Landing
-from tests.kolada_server import KoladaData, KoladaServer
+from localsources.kolada_server import KoladaData, KoladaServer
+from localsources.pxweb_fixtures import HLV
 from tests.pipeline import run_pipeline
-from tests.pxweb_fixtures import HLV
 from tests.test_pipeline import mart_rows
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from ingest import surveys
 from ingest.surveys import RegionIndex, SurveyError
-from tests.kolada_server import SMALL_REGIONS
+from localsources.kolada_server import SMALL_REGIONS
 from warehouse.load import replace_raw_table
 from warehouse.raw_tables import RAW_TABLES
 

@@ -15,9 +15,9 @@ from ingest import verify
 from ingest.catalog import load_pxweb_tables, source_refs
 from ingest.landing import Landing
 from ingest.pxweb import meta_from_jsonstat2, meta_from_v1
-from tests.kolada_server import SMALL_REGIONS
-from tests.local_sources import LocalSources, build, serve
-from tests.pxweb_fixtures import HALSOBESVAR, HLV, MOBBNING
+from localsources import LocalSources, build, serve
+from localsources.kolada_server import SMALL_REGIONS
+from localsources.pxweb_fixtures import HALSOBESVAR, HLV, MOBBNING
 
 YEARS = [2024, 2025, 2026]
 

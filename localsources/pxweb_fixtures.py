@@ -13,7 +13,7 @@ Values are invented demo data, not official statistics, but plausible and recomp
 tests: ``share(coords)``, ``answer_share(coords)``, ``halsobesvar_share(coords)``,
 ``hlv_cell(coords)``, ``tobacco_share(coords)``; each table and category has its own level,
 regions a fixed offset, periods a small trend, and the marker pattern ('..', '-') is fixed by
-the coordinates. TAB638 is ``tests.demo_data.Population`` of the served regions: a county is the
+the coordinates. TAB638 is ``localsources.demo_data.Population`` of the served regions: a county is the
 sum of its served municipalities, totals the sums of their parts; ``population(coords)`` is a
 region's cell on its own (a municipality's is the same whatever else is served).
 """
@@ -25,8 +25,8 @@ import math
 import zlib
 from pathlib import Path
 
-from tests.demo_data import COUNTIES, Population, own_size, sym, unit
-from tests.pxweb_server import Dim, PxServerState, Table
+from localsources.demo_data import COUNTIES, Population, own_size, sym, unit
+from localsources.pxweb_server import Dim, PxServerState, Table
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "recordings"
 TAB638_METADATA = RECORDINGS / "scb" / "scb_v2_TAB638_metadata.json"
@@ -134,7 +134,7 @@ def answer_share(coords: dict[str, str]) -> float | str:
 
 
 def population(coords: dict[str, str]) -> int:
-    """A TAB638 cell of a region on its own (``tests.demo_data.Population`` with nothing
+    """A TAB638 cell of a region on its own (``localsources.demo_data.Population`` with nothing
     served beside it): a municipality's cell is the same whatever else is served."""
     return _ALONE(coords)
 

@@ -9,7 +9,7 @@ with ``Retry-After``, 500, a truncated body, or a slow answer.
 ``synthetic_data`` fills it with demo data: invented, not official statistics, but internally
 consistent (``DemoKolada``): each KPI has a level, spread, trend and sex gap of the kind Kolada
 publishes (``KNOWN_KPIS``), a total is the population-weighted mean of girls and boys (counts:
-their sum, scaled to the population of ``tests/demo_data.py``), a county the weighted mean of
+their sum, scaled to the population of ``localsources/demo_data.py``), a county the weighted mean of
 its served municipalities (counts: their sum), and about one municipality value in 50 is
 Missing. ``synthetic_groups`` puts each municipality in SKR's kommungrupp: from Kolada's
 recorded groups when ``../shared/recordings`` is present, else for the built-in municipalities.
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.demo_data import BASE_YEAR, COUNTIES, Population, is_municipality, own_size, sym, unit
+from localsources.demo_data import BASE_YEAR, COUNTIES, Population, is_municipality, own_size, sym, unit
 
 MAX_IDS = 25
 MAX_PER_PAGE = 5000

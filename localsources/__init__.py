@@ -1,7 +1,7 @@
-"""Local Kolada, SCB and Folkhälsodata servers with demo data, for ``make run`` offline, the
+"""The local Kolada, SCB and Folkhälsodata servers with demo data, for ``make run`` offline, the
 benchmarks and manual testing.
 
-    python -m tests.local_sources [--all-regions] [--throttle N] [--port 8765]
+    python -m localsources [--all-regions] [--throttle N] [--port 8765]
 
 Prints the three base-URL variables to export, then serves until interrupted. Region codes
 are consistent across the three: SCB and Folkhälsodata serve the regions Kolada lists
@@ -12,7 +12,7 @@ municipality has a fixed population of the right order; a county is the sum of i
 municipalities (Kolada: their population-weighted mean); Kolada's totals are the weighted mean
 of girls and boys (counts: their sum); each KPI and Folkhälsodata table has a level, a spread
 and a trend of the kind the source publishes; the kommungrupper are SKR's
-(``tests/demo_data.py``, ``tests/kolada_server.py``, ``tests/pxweb_fixtures.py``).
+(``localsources/demo_data.py``, ``localsources/kolada_server.py``, ``localsources/pxweb_fixtures.py``).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.demo_data import COUNTIES
-from tests.kolada_server import SMALL_REGIONS, KoladaServer, scb_code, synthetic_data
-from tests.pxweb_fixtures import pxweb_states
-from tests.pxweb_server import PxServerState, PxWebServer
+from localsources.demo_data import COUNTIES
+from localsources.kolada_server import SMALL_REGIONS, KoladaServer, scb_code, synthetic_data
+from localsources.pxweb_fixtures import pxweb_states
+from localsources.pxweb_server import PxServerState, PxWebServer
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED_REGIONS = ROOT.parent / "shared" / "recordings" / "kolada" / "rkolada_v3_municipality_list.csv"
@@ -114,7 +114,7 @@ def serve(sources: LocalSources) -> Iterator[LocalSources]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.local_sources", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m localsources", description=__doc__)
     parser.add_argument("--port", type=int, default=8765, help="Kolada; SCB on +1, Folkhälsodata on +2")
     parser.add_argument(
         "--all-regions",
@@ -146,10 +146,3 @@ def main(argv: list[str] | None = None) -> None:
         print(f"export {name}={url}", flush=True)
     with serve(sources):
         threading.Event().wait()
-
-
-if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        pass
