@@ -33,12 +33,21 @@ from report.data import municipality_codes  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--years", type=int, default=15)
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep the warehouse here (default: a temp dir)"
+    )
+    parser.add_argument(
+        "--mart", type=Path, default=None, help="time the reports on this mart (no pipeline run)"
+    )
     args = parser.parse_args()
+    if args.mart:
+        time_reports(args.mart, args.mart.parent)
+        return
     regions, origin = local_sources.all_regions()
     years = list(range(2026 - args.years + 1, 2027))
     sources = local_sources.build(regions, years, [str(y) for y in years])
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
+        root = args.keep.resolve() if args.keep else Path(tmp)
         warehouse = root / "warehouse"
         (warehouse / "surveys").mkdir(parents=True)
         for path in (ROOT / "examples" / "surveys").glob("exempelenkaten*"):
@@ -72,33 +81,38 @@ def main() -> None:
         mart = warehouse / "mart.duckdb"
         print(f"{len(regions)} regions ({origin}), {args.years} years, example survey in Värmland")
         print(f"make run's command (fetch, dbt, checks, publish, 21 county reports): {job:.1f} s")
-        for pdf in (False, True):
-            out = root / f"reports-{pdf}"
-            started = time.perf_counter()
-            built = build_reports(mart, out, pdf=pdf)
-            total = time.perf_counter() - started
-            seconds = [r.seconds for r in built]
-            what = "HTML + PDF (one Chromium)" if pdf else "HTML only"
-            median = statistics.median(seconds)
-            print(
-                f"{what}: {len(built)} counties in {total:.1f} s;"
-                f" per county median {median:.2f} s, max {max(seconds):.2f} s"
-            )
-        municipalities = municipality_codes(mart)
+        time_reports(mart, root)
+
+
+def time_reports(mart: Path, root: Path) -> None:
+    """All counties' reports (HTML, then HTML and PDF), then every municipality's HTML."""
+    for pdf in (False, True):
+        out = root / f"reports-{pdf}"
         started = time.perf_counter()
-        local = build_reports(mart, root / "municipalities", municipalities, pdf=False)
+        built = build_reports(mart, out, pdf=pdf)
         total = time.perf_counter() - started
+        seconds = [r.seconds for r in built]
+        what = "HTML + PDF (one Chromium)" if pdf else "HTML only"
+        median = statistics.median(seconds)
         print(
-            f"HTML only, every municipality: {len(local)} reports in {total:.1f} s;"
-            f" per municipality median {statistics.median(r.seconds for r in local):.2f} s"
+            f"{what}: {len(built)} counties in {total:.1f} s;"
+            f" per county median {median:.2f} s, max {max(seconds):.2f} s"
         )
-        for r in built:
-            size = r.html.stat().st_size / 1024
-            pdf_size = r.pdf.stat().st_size / 1024 if r.pdf else 0
-            print(
-                f"  {r.county_code} {r.county_name:<24} {r.indicators:>3} series {r.charts:>3} charts"
-                f" {r.pages:>3} pages  HTML {size:6.0f} KiB  PDF {pdf_size:6.0f} KiB  {r.seconds:.2f} s"
-            )
+    municipalities = municipality_codes(mart)
+    started = time.perf_counter()
+    local = build_reports(mart, root / "municipalities", municipalities, pdf=False)
+    total = time.perf_counter() - started
+    print(
+        f"HTML only, every municipality: {len(local)} reports in {total:.1f} s;"
+        f" per municipality median {statistics.median(r.seconds for r in local):.2f} s"
+    )
+    for r in built:
+        size = r.html.stat().st_size / 1024
+        pdf_size = r.pdf.stat().st_size / 1024 if r.pdf else 0
+        print(
+            f"  {r.county_code} {r.county_name:<24} {r.indicators:>3} series {r.charts:>3} charts"
+            f" {r.pages:>3} pages  HTML {size:6.0f} KiB  PDF {pdf_size:6.0f} KiB  {r.seconds:.2f} s"
+        )
 
 
 if __name__ == "__main__":

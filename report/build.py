@@ -10,9 +10,11 @@ county is written first, then the PDFs are printed in one browser, then each cou
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -84,11 +86,11 @@ def build_reports(
         log(f"county {code}: report FAILED: {exc}")
 
     try:
-        for code in counties:
-            try:
-                staged.append(_stage_html(mart_db, reports_dir, code, text_dir))
-            except Exception as exc:  # one county's failure must not stop the others
-                fail(code, exc)
+        for code, item, error in _stage_all(mart_db, reports_dir, counties, text_dir):
+            if error is not None:  # one county's failure must not stop the others
+                fail(code, error)
+            else:
+                staged.append(item)
         if pdf and staged:
             if printer is None:
                 from report.pdf import print_pdfs as printer
@@ -120,9 +122,43 @@ def build_reports(
     return built
 
 
-def _stage_html(mart_db: Path, reports_dir: Path, county_code: str, text_dir: Path | None = None) -> _Staged:
+PER_WORKER = 12  # reports per HTML worker process below which one process is faster
+
+
+def _stage_all(
+    mart_db: Path, reports_dir: Path, codes: list[str], text_dir: Path | None
+) -> list[tuple[str, _Staged | None, Exception | None]]:
+    """Each code's staged HTML (or its error), in order. A large batch (every municipality) is
+    split over worker processes, one read-only session each; a small one runs here."""
+    workers = min(len(codes) // PER_WORKER, os.cpu_count() or 1, 4)
+    if workers < 2:
+        return _stage_chunk(mart_db, reports_dir, codes, text_dir)
+    chunks = [codes[i::workers] for i in range(workers)]
+    spawn = multiprocessing.get_context("spawn")  # no fork of a process that holds DuckDB's threads
+    with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+        futures = [pool.submit(_stage_chunk, mart_db, reports_dir, chunk, text_dir) for chunk in chunks]
+        by_code = {entry[0]: entry for future in futures for entry in future.result()}
+    return [by_code[code] for code in codes]
+
+
+def _stage_chunk(
+    mart_db: Path, reports_dir: Path, codes: list[str], text_dir: Path | None
+) -> list[tuple[str, _Staged | None, Exception | None]]:
+    out: list[tuple[str, _Staged | None, Exception | None]] = []
+    with open_mart(mart_db) as con:  # one read-only session, one publication, for the chunk
+        for code in codes:
+            try:
+                out.append((code, _stage_html(mart_db, reports_dir, code, text_dir, con), None))
+            except Exception as exc:
+                out.append((code, None, exc))
+    return out
+
+
+def _stage_html(
+    mart_db: Path, reports_dir: Path, county_code: str, text_dir: Path | None = None, con=None
+) -> _Staged:
     started = time.perf_counter()
-    data = read_county(mart_db, county_code)
+    data = read_county(mart_db, county_code, con)
     text = read_text(text_path(text_dir, data.area.code), data.factors)
     html_path, pdf_path = report_paths(reports_dir, county_code)
     html_path.parent.mkdir(parents=True, exist_ok=True)

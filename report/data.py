@@ -230,13 +230,18 @@ class ReportData:
 CountyData = ReportData  # the name callers used before municipality reports
 
 
-def read_county(mart_db: Path, county_code: str) -> ReportData:
-    """Read one county's or municipality's report data from the published mart (read-only)."""
-    with open_mart(mart_db) as con:
+def read_county(mart_db: Path, county_code: str, con: duckdb.DuckDBPyConnection | None = None) -> ReportData:
+    """Read one county's or municipality's report data from the published mart (read-only).
+
+    ``con``: a connection of ``open_mart`` to reuse for a batch of reports (one publication).
+    """
+    if con is not None:
         try:
             return _read(con, mart_db, county_code)
         except duckdb.Error as exc:
             raise ReportError(f"{mart_db} (region {county_code}): {exc}") from exc
+    with open_mart(mart_db) as own:
+        return read_county(mart_db, county_code, own)
 
 
 read_report = read_county

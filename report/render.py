@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -249,14 +250,15 @@ def reference_caption(data: ReportData, indicator: Indicator, period: Period) ->
 
 
 def table_rows(data: ReportData, indicator: Indicator, period: Period) -> list[dict]:
-    """The latest period's figures: the area, (its county and kommungrupp,) Sweden, then each
-    municipality of the county (on screen; the chart shows them on paper)."""
+    """The latest period's figures: the area, (its county and kommungrupp,) Sweden, then in a
+    county's report each municipality (on screen; the chart shows them on paper)."""
     rows = []
     heads = [data.area]
     if data.is_municipality:
         heads += [data.county] + ([data.kommungrupp] if data.kommungrupp else [])
     heads.append(data.sweden)
-    others = [m for m in data.municipalities if m.code != data.area.code]
+    # a county's report lists its municipalities on screen; a municipality's has them in the chart
+    others = [] if data.is_municipality else data.municipalities
     for region in [*heads, *others]:
         cells = {sex: indicator.cell(sex, region.code, period) for sex in indicator.sexes}
         if region.level in ("municipality", "kommungrupp") and all(c is None for c in cells.values()):
@@ -291,7 +293,9 @@ def sources_by_kind(data: ReportData) -> list[dict]:
     ]
 
 
+@functools.cache
 def _environment() -> Environment:
+    """The template environment, built once per process (compiling the template is the slow part)."""
     env = Environment(
         loader=PackageLoader("report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
