@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from report.data import ReportError, county_codes, open_mart, read_county
@@ -48,10 +49,12 @@ class _Staged:
     pdf: Path
     meta: Path
     seconds: float  # reading the mart and writing the HTML
+    print_html: Path | None = None  # the page as printed (no screen-only rows); never swapped in
 
     def discard(self) -> None:
-        for path in (self.html, self.pdf, self.meta):
-            path.unlink(missing_ok=True)
+        for path in (self.html, self.pdf, self.meta, self.print_html):
+            if path is not None:
+                path.unlink(missing_ok=True)
 
 
 def report_paths(reports_dir: Path, county_code: str) -> tuple[Path, Path]:
@@ -86,7 +89,7 @@ def build_reports(
         log(f"county {code}: report FAILED: {exc}")
 
     try:
-        for code, item, error in _stage_all(mart_db, reports_dir, counties, text_dir):
+        for code, item, error in _stage_all(mart_db, reports_dir, counties, text_dir, pdf):
             if error is not None:  # one county's failure must not stop the others
                 fail(code, error)
             else:
@@ -94,7 +97,7 @@ def build_reports(
         if pdf and staged:
             if printer is None:
                 from report.pdf import print_pdfs as printer
-            printed = printer([(s.html, s.pdf) for s in staged])
+            printed = printer([(s.print_html or s.html, s.pdf) for s in staged])
         else:
             printed = [(None, 0.0)] * len(staged)
         built = []
@@ -122,40 +125,45 @@ def build_reports(
     return built
 
 
-PER_WORKER = 12  # reports per HTML worker process below which one process is faster
+PER_WORKER = 8  # reports per HTML worker process below which one process is faster
 
 
 def _stage_all(
-    mart_db: Path, reports_dir: Path, codes: list[str], text_dir: Path | None
+    mart_db: Path, reports_dir: Path, codes: list[str], text_dir: Path | None, pdf: bool = False
 ) -> list[tuple[str, _Staged | None, Exception | None]]:
     """Each code's staged HTML (or its error), in order. A large batch (every municipality) is
     split over worker processes, one read-only session each; a small one runs here."""
     workers = min(len(codes) // PER_WORKER, os.cpu_count() or 1, 4)
     if workers < 2:
-        return _stage_chunk(mart_db, reports_dir, codes, text_dir)
+        return _stage_chunk(mart_db, reports_dir, codes, text_dir, pdf)
     chunks = [codes[i::workers] for i in range(workers)]
     spawn = multiprocessing.get_context("spawn")  # no fork of a process that holds DuckDB's threads
     with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
-        futures = [pool.submit(_stage_chunk, mart_db, reports_dir, chunk, text_dir) for chunk in chunks]
+        futures = [pool.submit(_stage_chunk, mart_db, reports_dir, chunk, text_dir, pdf) for chunk in chunks]
         by_code = {entry[0]: entry for future in futures for entry in future.result()}
     return [by_code[code] for code in codes]
 
 
 def _stage_chunk(
-    mart_db: Path, reports_dir: Path, codes: list[str], text_dir: Path | None
+    mart_db: Path, reports_dir: Path, codes: list[str], text_dir: Path | None, pdf: bool = False
 ) -> list[tuple[str, _Staged | None, Exception | None]]:
     out: list[tuple[str, _Staged | None, Exception | None]] = []
     with open_mart(mart_db) as con:  # one read-only session, one publication, for the chunk
         for code in codes:
             try:
-                out.append((code, _stage_html(mart_db, reports_dir, code, text_dir, con), None))
+                out.append((code, _stage_html(mart_db, reports_dir, code, text_dir, con, pdf), None))
             except Exception as exc:
                 out.append((code, None, exc))
     return out
 
 
 def _stage_html(
-    mart_db: Path, reports_dir: Path, county_code: str, text_dir: Path | None = None, con=None
+    mart_db: Path,
+    reports_dir: Path,
+    county_code: str,
+    text_dir: Path | None = None,
+    con=None,
+    pdf: bool = False,
 ) -> _Staged:
     started = time.perf_counter()
     data = read_county(mart_db, county_code, con)
@@ -183,9 +191,15 @@ def _stage_html(
         pdf=pdf_path.with_name(pdf_path.name + suffix),
         meta=html_path.with_name(META + suffix),
         seconds=0.0,
+        print_html=html_path.with_name(html_path.stem + suffix + ".print.html") if pdf else None,
     )
     try:
-        staged.html.write_text(render_html(data, text=text), encoding="utf-8")
+        generated_at = datetime.now(UTC)
+        staged.html.write_text(render_html(data, generated_at, text), encoding="utf-8")
+        if staged.print_html is not None:  # the same report without what the screen alone shows
+            staged.print_html.write_text(
+                render_html(data, generated_at, text, printing=True), encoding="utf-8"
+            )
     except BaseException:
         staged.discard()
         raise

@@ -24,6 +24,7 @@ MUNICIPALITY_COLOUR = "#8fb3d9"
 HIGHLIGHT_COLOUR = "#1d5c96"  # the municipality a report is about, among its county's
 BAND_COLOUR = "#1d5c96"
 DASHES = {"solid": "", "dashed": "5 3", "dotted": "1.5 2.5"}
+MARK_ALL_BELOW = 9  # periods: a longer series is a line with its newest point marked (cheaper to print)
 FONT = "font-family=\"'DejaVu Sans', Arial, sans-serif\""
 
 
@@ -197,7 +198,17 @@ def trend_chart(
                         f'<polyline points="{points}" fill="none" stroke="{line.colour}"'
                         f' stroke-width="1.8"{dash}/>'
                     )
-            for i, p in present:
+            # Points are marked where a line alone cannot show them: a lone point, the newest
+            # value, and every point of a short series; a reference line marks its newest only.
+            runs = _runs(present)
+            alone = {i for run in runs if len(run) == 1 for i, _ in run}
+            if line.dashed and not single:
+                marked = present[-1:]
+            elif n <= MARK_ALL_BELOW:
+                marked = present
+            else:
+                marked = [(i, p) for i, p in present if i in alone or (i, p) == present[-1]]
+            for i, p in marked:
                 parts.append(
                     f'<circle class="point" cx="{x(i):.1f}" cy="{y(p.value):.1f}"'
                     f' r="{3.0 if single else 2.1}" fill="{line.colour}" data-series="{escape(line.name)}"'

@@ -116,7 +116,8 @@ class Indicator:
     # values[sex][region_code][period] for the county, Sweden and the municipalities
     values: dict[str, dict[str, dict[Period, Cell]]] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
-    coverage: list[str] = field(default_factory=list)  # one line per region with gaps
+    coverage: list[str] = field(default_factory=list)  # one line per kind of gap, naming the regions
+    coverage_print: list[str] = field(default_factory=list)  # the same in short, for paper
     municipal_level: bool = True  # the source publishes it for municipalities at all
 
     @property
@@ -328,22 +329,43 @@ def _read(con: duckdb.DuckDBPyConnection, mart_db: Path, code: str) -> ReportDat
     local = [county.code, *(m.code for m in municipalities), *same]
     own = [area.code, *same] if area.level == "county" else [area.code]
     indicators: dict[tuple[str, str], Indicator] = {}
+    # Every period of the area, its county and Sweden (the trend charts); of the other
+    # municipalities only the periods a chart or table shows: their newest with a value, the area's.
     rows = con.execute(
         """
+        with f as (
+            select f.*, f.region_code in (select unnest($others)) as is_other
+            from fct_indicator_value as f
+            where f.region_code in (select unnest($regions))
+                and (f.indicator_id, f.age_group) in (
+                    select (indicator_id, age_group) from fct_indicator_value
+                    where region_code in (select unnest($own))
+                )
+        ),
+        shown as (
+            select indicator_id, age_group,
+                max(period_end) filter (where is_other and value is not null) as others_end,
+                max(period_end) filter (where not is_other and region_code in (select unnest($own))
+                    and value is not null) as own_end
+            from f
+            group by indicator_id, age_group
+        )
         select f.indicator_id, f.age_group, f.sex, f.region_code, f.period_start, f.period_end,
             f.value, f.status, f.ci_low, f.ci_high, f.n,
             d.short_title, d.protective_factor, d.unit, d.higher_is_better, f.source, f.source_ref,
             f.age_label, d.adult_measure, f.rate_per_1000
-        from fct_indicator_value as f
+        from f
+        join shown using (indicator_id, age_group)
         join dim_indicator as d using (indicator_id)
-        where f.region_code in (select unnest(?))
-            and (f.indicator_id, f.age_group) in (
-                select (indicator_id, age_group) from fct_indicator_value
-                where region_code in (select unnest(?))
-            )
+        where not f.is_other or shown.others_end is null
+            or f.period_end in (shown.others_end, shown.own_end)
         order by f.period_end desc, f.source_ref
         """,
-        [[sweden.code, *local], own if area.level == "municipality" else local],
+        {
+            "regions": [sweden.code, *local],
+            "own": own if area.level == "municipality" else local,
+            "others": [m.code for m in municipalities if m.code != area.code],
+        },
     ).fetchall()
     for (ind_id, age, sex, region, start, end, value, status, lo, hi, n,
          title, factor, unit, hib, source, ref, age_label, adult, rate) in rows:  # fmt: skip
@@ -459,6 +481,8 @@ def _add_coverage(con, indicators, county: str, municipalities: dict[str, str]) 
     """One short line per kind of gap: "värde saknas 2026 (uppgift saknas): Kil, Eda"."""
     names = {county: None, **municipalities}
     by_indicator: dict[str, dict[str, list[str]]] = defaultdict(dict)
+    short: dict[str, dict[str, list[str]]] = defaultdict(dict)  # the area itself, regions with none
+    partial: dict[str, set[str]] = defaultdict(set)  # municipalities missing some periods
     unpublished: set[str] = set()
     for region, region_name, ind_id, published, coverage, missing, statuses in con.execute(
         """
@@ -481,9 +505,21 @@ def _add_coverage(con, indicators, county: str, municipalities: dict[str, str]) 
         words.pop("", None)
         kind = what + (f" ({', '.join(words)})" if words else "")
         by_indicator[ind_id].setdefault(kind, []).append(region_name)
+        if region == county or coverage == "missing":
+            short[ind_id].setdefault(kind, []).append(region_name)
+        else:
+            partial[ind_id].add(region_name)
     for indicator in indicators.values():
         gaps = by_indicator.get(indicator.indicator_id, {})
         indicator.coverage = [f"{kind}: {', '.join(regions)}" for kind, regions in gaps.items()]
+        indicator.coverage_print = [
+            f"{k}: {', '.join(r)}" for k, r in short.get(indicator.indicator_id, {}).items()
+        ]
+        if some := partial.get(indicator.indicator_id):
+            indicator.coverage_print.append(
+                f"{len(some)} kommun{'er' if len(some) > 1 else ''} saknar värde enstaka perioder"
+                " (webbversionen listar dem)"
+            )
         indicator.municipal_level = indicator.indicator_id not in unpublished
 
 

@@ -151,18 +151,20 @@ async def _print_all(jobs: list[tuple[Path, Path]], executable: str, parallel: i
         async def one(html: Path, pdf: Path) -> Printed:
             async with slots:
                 started = time.perf_counter()
-                page = await instance.new_page()
+                # a context of its own: its own renderer process, so two pages print on two cores
+                context = await instance.new_context()
+                page = await context.new_page()
                 try:
                     await page.route("**/*", _offline_route)
                     await page.goto(html.resolve().as_uri(), wait_until="load")
-                    await page.emulate_media(media="print")
+                    # page.pdf lays the page out for print media itself: no emulate_media step
                     marker = await page.query_selector(TESTDATA_META)
                     words = await marker.get_attribute("content") if marker is not None else None
                     await page.pdf(path=str(pdf), **{**PDF_OPTIONS, "header_template": header_for(words)})
                 except Exception as exc:  # reported per report; the batch goes on
                     return exc, time.perf_counter() - started
                 finally:
-                    await page.close()
+                    await context.close()
             return None, time.perf_counter() - started
 
         try:

@@ -126,8 +126,16 @@ def region_label(region: Region) -> str:
     return f"Kommungrupp {region.name.lower()}" if region.level == "kommungrupp" else region.name
 
 
-def trend_svg(data: ReportData, indicator: Indicator) -> str:
-    panels = [(indicator.sex_labels[sex], lines_for(data, indicator, sex)) for sex in indicator.sexes]
+def series_of(data: ReportData, indicator: Indicator) -> dict[str, list[charts.Line]]:
+    """The trend chart's lines per sex, built once for the chart and its legend."""
+    return {sex: lines_for(data, indicator, sex) for sex in indicator.sexes}
+
+
+def trend_svg(
+    data: ReportData, indicator: Indicator, series: dict[str, list[charts.Line]] | None = None
+) -> str:
+    series = series or series_of(data, indicator)
+    panels = [(indicator.sex_labels[sex], series[sex]) for sex in indicator.sexes]
     periods = [p.label for p in indicator.periods]
     span = periods[0] if len(periods) == 1 else f"{periods[0]}–{periods[-1]}"
     return charts.trend_chart(
@@ -141,17 +149,19 @@ def trend_svg(data: ReportData, indicator: Indicator) -> str:
     )
 
 
-def legend_for(data: ReportData, indicator: Indicator, period: Period | None) -> str:
+def legend_for(
+    data: ReportData, indicator: Indicator, period: Period | None, series: dict | None = None
+) -> str:
     """One legend for the indicator's charts: the trend's series, then the municipality chart's."""
-    entries = trend_entries(data, indicator)
+    entries = trend_entries(data, indicator, series or series_of(data, indicator))
     names = {name for name, _, _ in entries}
     if period is not None:
         entries += [e for e in municipality_entries(data, indicator, period) if e[0] not in names]
     return charts.legend(entries)
 
 
-def trend_entries(data: ReportData, indicator: Indicator) -> list[tuple[str, str, str]]:
-    lines = {line.name: line for sex in indicator.sexes for line in lines_for(data, indicator, sex)}
+def trend_entries(data: ReportData, indicator: Indicator, series: dict) -> list[tuple[str, str, str]]:
+    lines = {line.name: line for sex in indicator.sexes for line in series[sex]}
     entries = [
         (name, line.colour, line.style or ("dashed" if line.dashed else "solid"))
         for name, line in lines.items()
@@ -311,6 +321,7 @@ def _environment() -> Environment:
         STATUS_WORDS=STATUS_WORDS,
         trend_svg=trend_svg,
         legend_for=legend_for,
+        series_of=series_of,
         reference_caption=reference_caption,
         municipality_svg=municipality_svg,
         change_text=change_text,
@@ -326,9 +337,13 @@ def _environment() -> Environment:
 
 
 def render_html(
-    data: ReportData, generated_at: datetime | None = None, text: AnalystText | None = None
+    data: ReportData,
+    generated_at: datetime | None = None,
+    text: AnalystText | None = None,
+    printing: bool = False,
 ) -> str:
-    """The whole report for one county or municipality."""
+    """The whole report for one county or municipality; ``printing``: the page the PDF is
+    printed from (without the rows and notes only the screen shows)."""
     generated_at = generated_at or datetime.now(UTC)
     text = text or AnalystText()
     return (
@@ -351,6 +366,7 @@ def render_html(
             },
             chart_count=chart_count(data),
             TESTDATA=TESTDATA,
+            printing=printing,
         )
     )
 
