@@ -378,7 +378,13 @@ def test_make_dev_stops_within_10_s_on_sigterm_with_a_run_in_progress(tmp_path: 
             wait_for(kolada_data_requested(sources, 0), 600, "Kolada data request of the launched run", dev)
             began = time.monotonic()
             os.kill(dev.pid, signal.SIGTERM)  # `kill <make's pid>`: make passes it on
-            dev.wait(timeout=60)
+            try:
+                dev.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # say what was still running, and what make dev said
+                pytest.fail(
+                    f"make dev still up 60 s after SIGTERM; processes: {processes_naming(str(runner.home))};"
+                    f" log: {log.read_text()[-3000:]}"
+                )
             stopped = time.monotonic() - began
             output = log.read_text()
             left = processes_naming(str(runner.home))
