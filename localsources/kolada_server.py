@@ -22,8 +22,7 @@ import json
 import math
 import threading
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -33,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from localsources.demo_data import BASE_YEAR, COUNTIES, Population, is_municipality, own_size, sym, unit
+from localsources.threads import serving
 
 MAX_IDS = 25
 MAX_PER_PAGE = 5000
@@ -693,17 +693,9 @@ class _BadRequest(Exception):
     pass
 
 
-@contextmanager
-def serve(data: KoladaData) -> Iterator[KoladaServer]:
+def serve(data: KoladaData) -> AbstractContextManager[KoladaServer]:
     """Run a server in a background thread for the duration of the block."""
-    server = KoladaServer(data)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serving(KoladaServer(data))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,12 +16,14 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from localsources.threads import serving
 
 # value function: coordinates -> number, None, or a PX marker string ("..", "-", ...)
 ValueFn = Callable[[dict[str, str]], Any]
@@ -275,13 +277,6 @@ def _v1_meta(table: Table) -> dict:
     }
 
 
-@contextmanager
-def serve(state: PxServerState) -> Iterator[PxWebServer]:
-    server = PxWebServer(state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def serve(state: PxServerState) -> AbstractContextManager[PxWebServer]:
+    """Run a server in a background thread for the duration of the block."""
+    return serving(PxWebServer(state))
