@@ -4,9 +4,9 @@ The PDF is tagged (a structure tree for screen readers) with an outline of the c
 indicators (from the headings), the page's title and language; a report built from test data
 carries its ``barnhalsa:testdata`` words in the header of every page.
 
-The browser is started once for a batch of reports (two pages print at a time: Chromium lays
-out one while the other is written) and may reach no network: every request other than the
-report file itself is aborted (the report needs none, and a test checks that).
+The browser is started once for a batch of reports; two pages, each in a renderer process of its
+own, print the reports in turn (one per core). A page may reach no network: every request other
+than the report file itself is aborted (the report needs none, and a test checks that).
 """
 
 from __future__ import annotations
@@ -146,25 +146,35 @@ async def _print_all(jobs: list[tuple[Path, Path]], executable: str, parallel: i
             instance = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         except Error as exc:
             raise BrowserError(f"report PDF: Chromium at {executable} did not start: {exc}") from exc
-        slots = asyncio.Semaphore(parallel)
+
+        async def fresh_page():
+            # a context of its own per slot: its own renderer process, so two pages print on two
+            # cores; the page is reused for the slot's next report (a new renderer per report
+            # costs about a third of a second)
+            context = await instance.new_context()
+            page = await context.new_page()
+            await page.route("**/*", _offline_route)
+            return page
+
+        pool: asyncio.Queue = asyncio.Queue()
+        for _ in range(max(1, min(parallel, len(jobs)))):
+            pool.put_nowait(await fresh_page())
 
         async def one(html: Path, pdf: Path) -> Printed:
-            async with slots:
-                started = time.perf_counter()
-                # a context of its own: its own renderer process, so two pages print on two cores
-                context = await instance.new_context()
-                page = await context.new_page()
-                try:
-                    await page.route("**/*", _offline_route)
-                    await page.goto(html.resolve().as_uri(), wait_until="load")
-                    # page.pdf lays the page out for print media itself: no emulate_media step
-                    marker = await page.query_selector(TESTDATA_META)
-                    words = await marker.get_attribute("content") if marker is not None else None
-                    await page.pdf(path=str(pdf), **{**PDF_OPTIONS, "header_template": header_for(words)})
-                except Exception as exc:  # reported per report; the batch goes on
-                    return exc, time.perf_counter() - started
-                finally:
-                    await context.close()
+            page = await pool.get()
+            started = time.perf_counter()
+            try:
+                await page.goto(html.resolve().as_uri(), wait_until="load")
+                # page.pdf lays the page out for print media itself: no emulate_media step
+                marker = await page.query_selector(TESTDATA_META)
+                words = await marker.get_attribute("content") if marker is not None else None
+                await page.pdf(path=str(pdf), **{**PDF_OPTIONS, "header_template": header_for(words)})
+            except Exception as exc:  # reported per report; the batch goes on, on a fresh page
+                await page.context.close()
+                page = await fresh_page()
+                return exc, time.perf_counter() - started
+            finally:
+                pool.put_nowait(page)
             return None, time.perf_counter() - started
 
         try:

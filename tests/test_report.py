@@ -20,7 +20,7 @@ import pytest
 from report import charts
 from report.build import build_reports, report_paths, reports_current
 from report.data import Cell, ReportError
-from report.pdf import BrowserError, browser, offline_page
+from report.pdf import BrowserError, browser, offline_page, print_pdfs
 from report.render import number, shown
 from tests.conftest import require_chromium
 
@@ -290,6 +290,27 @@ def outline_titles(pdf: Path) -> list[str]:
                 yield item.title
 
     return list(walk(reader.outline))
+
+
+def test_a_report_that_fails_to_print_does_not_stop_the_batch(tmp_path: Path) -> None:
+    """Pages are reused across a batch; a failed print gives that pair its error and the slot a
+    fresh page, so the reports after it still print."""
+    from pypdf import PdfReader
+
+    require_chromium()
+    pages = []
+    for name in ("a", "b", "c", "d"):
+        html = tmp_path / f"{name}.html"
+        html.write_text(f'<!doctype html><html lang="sv"><title>{name}</title><h1>Rapport {name}</h1></html>')
+        pages.append((html, tmp_path / f"{name}.pdf"))
+    pages[1] = (tmp_path / "missing.html", tmp_path / "missing.pdf")  # Chromium cannot load it
+    printed = print_pdfs(pages, parallel=1)  # one page: the failure's slot prints c and d
+    assert [error is None for error, _ in printed] == [True, False, True, True]
+    assert "missing.html" in str(printed[1][0])
+    for html, pdf in (pages[0], pages[2], pages[3]):
+        text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+        assert f"Rapport {html.stem}" in text  # each PDF is its own report, not the page before
+    assert not (tmp_path / "missing.pdf").exists()
 
 
 def test_the_pdf_is_compact_tagged_with_an_outline_and_marked_as_test_data(reports: Reports) -> None:
