@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,43 @@ def require_chromium() -> str:
             pytest.fail("no Chromium in CI: `make test` installs Debian's chromium (make browser)")
         pytest.skip("no Chromium on this machine (make browser installs Debian's chromium)")
     return path
+
+
+@dataclass(frozen=True)
+class Published:
+    """A warehouse every asset has been materialised into once, on the local sources of ``urls``."""
+
+    warehouse: Path
+    urls: dict[str, str]  # the servers it was fetched from (stopped once the run is done)
+    kolada: KoladaData
+
+    @property
+    def mart(self) -> Path:
+        return self.warehouse / "mart.duckdb"
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
+    """One run of every asset (fetch, load, dbt build, checks, publish) shared by the tests
+    that only read its files; a test that changes data runs its own."""
+    from localsources import pxweb_server
+    from localsources.pxweb_fixtures import pxweb_states
+    from tests.pipeline import run_pipeline
+
+    warehouse = tmp_path_factory.mktemp("published") / "warehouse"
+    warehouse.mkdir()
+    data = synthetic_data(catalog_kpis(), YEARS)
+    scb_state, fohm_state = pxweb_states(
+        FOHM_REGIONS, SCB_REGIONS, POPULATION_YEARS, max_calls=1000, max_cells=5000
+    )
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        serve(data) as kolada,
+        pxweb_server.serve(scb_state) as scb,
+        pxweb_server.serve(fohm_state) as fohm,
+    ):
+        patch.setenv("BARNHALSA_WAREHOUSE_DIR", str(warehouse))
+        urls = {"kolada_url": kolada.base_url, "scb_url": scb.v2_url, "fohm_url": fohm.v1_url}
+        result = run_pipeline(**urls)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return Published(warehouse, urls, data)

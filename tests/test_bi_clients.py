@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import Published
 from warehouse.publish import STORAGE_VERSION, WORKBOOK, publish_mart
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,13 +129,10 @@ def readme_karlstad_query() -> str:
     return re.search(r"```sql\n(.*?)```", section, re.S).group(1)
 
 
-def test_full_mart_opens_in_the_duckdb_1x_cli_with_labels(urls: dict[str, str], warehouse_dir: Path) -> None:
+def test_full_mart_opens_in_the_duckdb_1x_cli_with_labels(published: Published) -> None:
     """The real pipeline's mart: the README's Karlstad query in the 1.x CLI, Swedish labels,
     one lower-case status vocabulary, is_latest and the exports beside it."""
-    from tests.pipeline import run_pipeline
-
-    assert run_pipeline(**urls).success
-    mart = warehouse_dir / "mart.duckdb"
+    mart = published.mart
     assert storage_format(mart) == 68
     karlstad = cli_rows(mart, readme_karlstad_query())
     assert karlstad and {r["protective_factor"] for r in karlstad} >= {"fullfolja_studier"}
@@ -184,7 +182,7 @@ def test_full_mart_opens_in_the_duckdb_1x_cli_with_labels(urls: dict[str, str], 
             " and column_name = 'sex_label'"
         ).fetchone()
         assert comment.startswith("Swedish label of sex")
-    export = warehouse_dir / "export"
+    export = published.warehouse / "export"
     assert (export / WORKBOOK).exists() and (export / "v_indicator_comparison.csv").exists()
 
 

@@ -15,7 +15,7 @@ from scipy.stats import chi2
 from statsmodels.stats.proportion import proportion_confint
 
 from localsources.kolada_server import KoladaData, KoladaServer, serve, synthetic_data
-from tests.conftest import catalog_kpis, recording
+from tests.conftest import Published, catalog_kpis, recording
 from tests.pipeline import run_pipeline
 
 
@@ -434,14 +434,11 @@ def test_dim_region_from_the_recorded_municipality_list(urls: dict[str, str], wa
     assert profile[0][:2] == (21, 21) and profile[0][2] <= 21 and profile[0][3] == 1
 
 
-def test_pxweb_values_population_and_rates_equal_what_the_servers_served(
-    urls: dict[str, str], warehouse_dir: Path
-) -> None:
+def test_pxweb_values_population_and_rates_equal_what_the_servers_served(published: Published) -> None:
     from localsources.pxweb_fixtures import PERIODS, answer_share, hlv_cell, population
     from tests.conftest import FOHM_REGIONS, SCB_REGIONS
 
-    assert run_pipeline(**urls).success
-    mart = warehouse_dir / "mart.duckdb"
+    mart, urls = published.mart, published.urls
     rows = mart_rows(
         mart,
         "select region_code, period_start, period_end, sex, age_group, value, status"
