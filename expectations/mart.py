@@ -8,8 +8,9 @@ from pathlib import Path
 import yaml
 
 from expectations.core import WARNING, Suite, expect, schema_expectations
-from expectations.raw import SEXES, ci_bounds, not_null, value_ranges
+from expectations.raw import ci_bounds, not_null, value_ranges
 from ingest.catalog import GROUPS, Indicator, load_catalog
+from ingest.codes import SEXES
 
 SOURCE_PATTERN = r"^(?:kolada|scb|fohm|survey:[a-z0-9_]+)$"  # survey:<name> for a dropped survey
 UNITS = ["percent", "points", "count", "per_1000", "per_10000", "per_inhabitant", "mean"]
@@ -47,7 +48,7 @@ def fct_indicator_value(indicators: Sequence[Indicator] | None, region_codes: Se
         *schema_expectations(FCT_INDICATOR_VALUE),
         *not_null(*FACT_KEY, "status", "source", "source_ref", "fetched_at", "request_url"),
         expect("unique_key", "ExpectCompoundColumnsToBeUnique", column_list=FACT_KEY),
-        expect("sex_accepted", "ExpectColumnValuesToBeInSet", column="sex", value_set=SEXES),
+        expect("sex_accepted", "ExpectColumnValuesToBeInSet", column="sex", value_set=list(SEXES)),
         _region_known(region_codes),
         expect(
             "indicator_in_dim_indicator",
@@ -158,7 +159,7 @@ def fct_population(region_codes: Sequence[str]) -> Suite:
         *schema_expectations(FCT_POPULATION),
         *not_null(*key),
         expect("unique_key", "ExpectCompoundColumnsToBeUnique", column_list=key),
-        expect("sex_accepted", "ExpectColumnValuesToBeInSet", column="sex", value_set=SEXES),
+        expect("sex_accepted", "ExpectColumnValuesToBeInSet", column="sex", value_set=list(SEXES)),
         _region_known(region_codes),
         expect("age_range", "ExpectColumnValuesToBeBetween", column="age", min_value=0, max_value=120),
         expect("population_not_negative", "ExpectColumnValuesToBeBetween", column="population", min_value=0),

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from ingest.codes import SEXES
+
 CATALOG_PATH = Path(__file__).resolve().parents[1] / "catalog" / "indicators.csv"
 
 PROTECTIVE_FACTORS = (
@@ -148,7 +150,6 @@ def source_refs(source: str, path: Path = CATALOG_PATH) -> list[str]:
 # --------------------------------------------------------------------------- PxWeb tables
 
 PXWEB_TABLES_PATH = CATALOG_PATH.with_name("pxweb_tables.yml")
-SEXES = ("total", "female", "male")
 MEASURE_ROLES = ("value", "ci_low", "ci_high", "n")
 
 

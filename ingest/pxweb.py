@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
+from ingest import codes
 from ingest.http import JsonHttpClient, SourceError
 from ingest.landing import LandedBody
 
@@ -493,19 +494,13 @@ def parse_body(body: Any, where: str) -> list[Cell]:
     raise SourceError(f"{where}: expected a JSON object, got {type(body).__name__}")
 
 
-PERIOD = re.compile(r"^(\d{4})(?:\s*-\s*(\d{4}))?$")
-
-
-def parse_period(label: str, where: str) -> tuple[int, int]:
-    """'2024' -> (2024, 2024); pooled '2021-2022' -> (2021, 2022)."""
-    match = PERIOD.match(label.strip())
-    if not match:
-        raise SourceError(f"{where}: time value {label!r} is not a year or a 'YYYY-YYYY' period")
-    start = int(match.group(1))
-    end = int(match.group(2) or start)
-    if end < start:
-        raise SourceError(f"{where}: period {label!r} ends before it starts")
-    return start, end
+def time_period(label: str, where: str) -> tuple[int, int]:
+    """A time value's first and last year (``ingest.codes.parse_period``), a ``SourceError``
+    naming the table when it is none: '2024' -> (2024, 2024); pooled '2021-2022' -> (2021, 2022)."""
+    try:
+        return codes.parse_period(label)
+    except ValueError as exc:
+        raise SourceError(f"{where}: time value {exc}") from exc
 
 
 # --------------------------------------------------------------------------- the client

@@ -12,7 +12,7 @@ from typing import Any
 from ingest.catalog import PxTable
 from ingest.http import SourceError
 from ingest.landing import CompleteBatch, Landing
-from ingest.pxweb import Cell, PxWebClient, TableMeta, parse_body, parse_period
+from ingest.pxweb import Cell, PxWebClient, TableMeta, parse_body, time_period
 
 
 def landing_for(root: Path, spec: PxTable) -> Landing:
@@ -220,7 +220,7 @@ def _add_cell(
         if not role:
             return
     label = cell.coords[spec.time]
-    start, end = parse_period(label, where)
+    start, end = time_period(label, where)
     age = cell.coords.get(spec.age) if spec.age else None
     summed = set(spec.indicators[indicator_id])
     key_coords = {k: v for k, v in cell.coords.items() if k != spec.measure_variable and k not in summed}
@@ -314,7 +314,7 @@ def population_rows(spec: PxTable, batch: CompleteBatch) -> list[dict[str, Any]]
             continue
         where = _where(spec, record.url)
         for cell in parse_body(batch.read_json(record), where):
-            start, end = parse_period(cell.coords[spec.time], where)
+            start, end = time_period(cell.coords[spec.time], where)
             age_code = cell.coords[spec.age] if spec.age else ""
             if not age_code.isdigit():
                 raise SourceError(f"{where}: age {age_code!r} is not a single year of age")

@@ -30,17 +30,21 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from ingest.catalog import GROUPS
+from ingest.codes import (
+    LOW_PRECISION_BELOW,
+    MIN_RESPONDENTS,
+    MIN_RESPONSE_RATE,
+    SEXES,
+    parse_period,
+    region_code,
+)
 from ingest.landing import CompleteBatch, LandedBody, Landing
 
 SOURCE_PREFIX = "survey:"
 SPEC_SUFFIXES = (".yml", ".yaml")
-MIN_RESPONDENTS = 10  # a cell resting on fewer respondents is suppressed
-MIN_RESPONSE_RATE = 50.0  # percent of those asked; below it the cell is suppressed
-LOW_PRECISION_BELOW = 30  # respondents; below it the cell is flagged low_precision
 ROLES_REQUIRED = ("region", "period", "sex", "question", "value", "n")
 ROLES_OPTIONAL = ("age", "n_asked", "ci_low", "ci_high")
 UNITS = {"percent": (0.0, 100.0), "mean": (None, None)}
-SEXES = ("total", "female", "male")
 ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "windows-1252": "cp1252", "cp1252": "cp1252"}
 RESPONDENT_ID = re.compile(
     r"^(id|resp(ondent)?[ _-]?(id|nr)?|elev[ _-]?(id|nr)|person(nummer|nr)?|pnr|l(ö|o)pn(umme)?r|svarsid)$"
@@ -64,7 +68,6 @@ AGE_SPELLING = re.compile(
     re.IGNORECASE,
 )
 AGE_RULE = "an age (14, 13-15) or a school year (ak1 … ak9, gy1 … gy4)"
-PERIOD = re.compile(r"^(?:(?:ht|vt)\s*)?(\d{4})(?:\s*[-/–]\s*(\d{2}|\d{4}))?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ class RegionIndex:
 
         for row in rows:
             kolada_id = str(row["municipality_id"])
-            code = kolada_id[2:] if len(kolada_id) == 4 and kolada_id.startswith("00") else kolada_id
+            code = region_code(kolada_id)
             index.codes.add(code)
             title = _fold(row["title"])
             add(title, code, OFFICIAL)
@@ -209,8 +212,7 @@ class RegionIndex:
         """The region code of a code ('1780', '0017', '17') or a name; None when unknown."""
         value = text.strip()
         if value.isdigit():
-            if len(value) == 4 and value.startswith("00"):
-                value = value[2:]
+            value = region_code(value)
             if len(value) == 1:
                 value = "0" + value
             return value if value in self.codes else None
@@ -588,19 +590,6 @@ def age_group_of(text: str) -> str | None:
     return re.sub(r"\s*[-–]\s*", "-", match["age"])
 
 
-def parse_period(text: str) -> tuple[int, int] | None:
-    """'2024' -> (2024, 2024); '2023-2024', '2023/24', 'ht 2023' -> start and end year."""
-    match = PERIOD.match(text.strip())
-    if not match:
-        return None
-    start = int(match.group(1))
-    end = match.group(2)
-    if end is None:
-        return start, start
-    end_year = int(end) if len(end) == 4 else (start // 100) * 100 + int(end)
-    return (start, end_year) if end_year >= start else None
-
-
 def _number(text: str, decimal: str, *, is_xlsx: bool) -> float | None:
     """A number as the file writes it; None for an empty cell; ValueError for anything else.
 
@@ -693,8 +682,10 @@ def validate(
         region = regions.resolve(region_text)
         if region is None:
             row.bad("region", regions.why_unresolved(region_text))
-        period = parse_period(row.text("period"))
-        if period is None:
+        try:
+            period = parse_period(row.text("period"))
+        except ValueError:
+            period = None
             row.bad("period", f"bad period {row.text('period')!r} (use 2024, 2023-2024 or 2023/24)")
         sex = spec.sex_codes.get(row.text("sex"))
         if sex is None:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.codes import SEXES
 from ingest.kolada import DEFAULT_BASE_URL as KOLADA_BASE_URL
 from ingest.pxweb import DEFAULT_BASE_URLS as PXWEB_BASE_URLS
 from warehouse.publish import open_published
 
-SEXES = ("total", "female", "male")
 SEX_LABELS = {"total": "Totalt", "female": "Flickor", "male": "Pojkar"}
 ADULT_SEX_LABELS = {"total": "Totalt", "female": "Kvinnor", "male": "Män"}
 # Why a value is missing, in the reader's words. Suppressed is never shown as a number.

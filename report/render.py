@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ingest.surveys import LOW_PRECISION_BELOW, MIN_RESPONSE_RATE
+from ingest.codes import LOW_PRECISION_BELOW, MIN_RESPONDENTS, MIN_RESPONSE_RATE
 from report import charts
 from report.data import STATUS_WORDS, Cell, Indicator, Period, Region, ReportData, Verdict, source_base
 from report.messages import CHAPTER_MESSAGES, key_messages, summary_sexes
 from report.text import AnalystText
-from warehouse.privacy import MIN_RESPONDENTS
 
 UNIT_LABELS = {
     "percent": "andel (%)",

@@ -20,9 +20,9 @@ from ingest.pxweb import (
     PxWebClient,
     naive_calls,
     parse_body,
-    parse_period,
     plan_split,
     split_selection,
+    time_period,
 )
 from ingest.pxweb_tables import fetch_table, indicator_rows, landing_for, population_rows
 from localsources.pxweb_fixtures import HLV_WINDOWS, hlv_cell, population, pxweb_states
@@ -97,7 +97,7 @@ def test_parse_fohm_v1_jsonstat2_recording_with_pooled_period() -> None:
     got = {c.coords["Region"]: c.value for c in cells}
     assert got == {"00": 4.0, "21": 5.0}
     assert {c.coords["År"] for c in cells} == {"2021-2022"}
-    assert parse_period("2021-2022", "t") == (2021, 2022)
+    assert time_period("2021-2022", "t") == (2021, 2022)
     assert all(c.coords["Hur ofta"] == "2-3 ggr/månad" and c.coords["Kön"] == "1" for c in cells)
 
 

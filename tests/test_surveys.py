@@ -385,7 +385,8 @@ def suppress(rows: list[dict], violations: list | None = None) -> dict[tuple, tu
         " from int_survey_values"
     ).fetchall()
     if violations is not None:
-        from warehouse.privacy import MIN_RESPONDENTS, VIOLATIONS
+        from ingest.codes import MIN_RESPONDENTS
+        from warehouse.privacy import VIOLATIONS
 
         con.execute("create schema mart")
         con.execute("create view mart.fct_indicator_value as select * from main.int_survey_values")

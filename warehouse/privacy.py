@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-MIN_RESPONDENTS = 10
+from ingest.codes import MIN_RESPONDENTS
 
 # Survey rows that could identify a small group, checked on the built mart with the margins of the
 # rule in int_survey_values (its outcome, not its steps). A block is one indicator, region and
