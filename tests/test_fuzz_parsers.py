@@ -1155,7 +1155,7 @@ FAST_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader), getattr(yaml, "CSafeD
 @pytest.fixture(autouse=True, scope="module")
 def _fast_spec_reader() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(surveys.yaml, "safe_load", lambda text: yaml.load(text, Loader=FAST_YAML[0]))
+        patch.setattr(yaml, "safe_load", lambda text: yaml.load(text, Loader=FAST_YAML[0]))
         yield
 
 
