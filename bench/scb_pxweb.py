@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ingest.http import HttpSettings, JsonHttpClient  # noqa: E402
-from ingest.pxweb import V2, PxWebClient, plan_split, planned_calls  # noqa: E402
+from ingest.pxweb import V2, PxWebClient, plan_split, split_selection  # noqa: E402
 from localsources.pxweb_server import Dim, PxServerState, PxWebServer, Table  # noqa: E402
 
 COUNTIES = ["01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14", "17", "18",
@@ -84,6 +84,11 @@ def theirs(url: str, selection: dict[str, list[str]]) -> int:
     api = PxApi(url.rstrip("/"), language="sv", disable_cache=True)
     api.get_table_variables("TAB638")  # the metadata call, as ours makes
     return len(api.get_table_data("TAB638", value_codes=selection))
+
+
+def planned_calls(sizes: list[int], max_cells: int) -> int:
+    """How many calls ``split_selection`` makes for a selection of these sizes."""
+    return len(split_selection({str(i): [str(j) for j in range(n)] for i, n in enumerate(sizes)}, max_cells))
 
 
 def main() -> None:
