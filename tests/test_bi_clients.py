@@ -20,7 +20,8 @@ import duckdb
 import pytest
 
 from tests.conftest import Published
-from warehouse.publish import STORAGE_VERSION, WORKBOOK, publish_mart
+from warehouse.exports import WORKBOOK
+from warehouse.publish import STORAGE_VERSION, publish_mart
 
 ROOT = Path(__file__).resolve().parents[1]
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")

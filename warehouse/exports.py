@@ -1,0 +1,268 @@
+"""The published mart's exports: Parquet (descriptions in its key-value metadata) and CSV for
+Swedish Excel (UTF-8 with BOM, ``;``, decimal comma) per table, and the analyst views as one
+workbook ``barnhalsa.xlsx`` (streamed SpreadsheetML, a sheet per view)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+import shutil
+import time
+import zipfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import duckdb
+
+EXPORT_SUFFIXES = (".parquet", ".csv", ".xlsx")
+WORKBOOK = "barnhalsa.xlsx"
+CSV_BOM = b"\xef\xbb\xbf"
+
+
+def sql_str(text: str) -> str:
+    """``text`` inside a SQL string literal."""
+    return text.replace("'", "''")
+
+
+def write_exports(
+    con: duckdb.DuckDBPyConnection,
+    database: str,
+    names: list[str],
+    comments: dict[str, dict[str, str]],
+    folder: Path,
+) -> dict[str, float]:
+    """Parquet and CSV per table, the workbook of the views; seconds spent per format."""
+    seconds = {"parquet": 0.0, "csv": 0.0, "xlsx": 0.0}
+    for name in names:
+        relation = f'{database}.main."{name}"'
+        started = time.perf_counter()
+        _write_parquet(con, relation, comments.get(name, {}), folder / f"{name}.parquet")
+        seconds["parquet"] += time.perf_counter() - started
+        started = time.perf_counter()
+        _write_csv(con, relation, folder / f"{name}.csv")
+        seconds["csv"] += time.perf_counter() - started
+    views = [n for n in names if n.startswith("v_")]
+    if views:
+        started = time.perf_counter()
+        _write_workbook(con, database, views, comments, folder / WORKBOOK)
+        seconds["xlsx"] = time.perf_counter() - started
+    return {k: round(v, 2) for k, v in seconds.items()}
+
+
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, relation: str, described: dict[str, str], path: Path
+) -> None:
+    """The table as Parquet; its description and its columns' (JSON) in the key-value metadata."""
+    columns = {k: v for k, v in described.items() if k}
+    metadata = {
+        "description": described.get("", ""),
+        "column_descriptions": json.dumps(columns, ensure_ascii=False),
+    }
+    kv = ", ".join(f"{key}: '{sql_str(value)}'" for key, value in metadata.items())
+    con.execute(f"copy {relation} to '{sql_str(str(path))}' (format parquet, kv_metadata {{{kv}}})")
+
+
+def _csv_expression(column: str, data_type: str) -> str:
+    """A column as Swedish Excel reads it: decimal comma, times in UTC without offset."""
+    quoted = f'"{column}"'
+    if data_type in ("DOUBLE", "FLOAT", "REAL") or data_type.startswith("DECIMAL"):
+        return f"replace(cast({quoted} as varchar), '.', ',') as {quoted}"
+    if data_type == "TIMESTAMP WITH TIME ZONE":
+        return f"strftime({quoted} at time zone 'UTC', '%Y-%m-%d %H:%M:%S') as {quoted}"
+    return quoted
+
+
+def _write_csv(con: duckdb.DuckDBPyConnection, relation: str, path: Path) -> None:
+    """UTF-8 with BOM, ';' between fields, decimal comma: Swedish Excel opens it as columns."""
+    columns = con.execute(f"select column_name, column_type from (describe {relation})").fetchall()
+    select = ", ".join(_csv_expression(c, t) for c, t in columns)
+    body = path.with_name(path.name + ".body")
+    con.execute(
+        f"copy (select {select} from {relation}) to '{sql_str(str(body))}'"
+        " (format csv, header, delimiter ';')"
+    )
+    with path.open("wb") as out, body.open("rb") as src:
+        out.write(CSV_BOM)
+        shutil.copyfileobj(src, out, 1 << 20)
+    body.unlink()
+
+
+def _write_workbook(
+    con: duckdb.DuckDBPyConnection,
+    database: str,
+    views: list[str],
+    comments: dict[str, dict[str, str]],
+    path: Path,
+) -> None:
+    """One sheet per analyst view (header row frozen, filters on) and a sheet ``Kolumner``
+    describing every column, streamed as SpreadsheetML: a view of 225,000 rows by 39 columns is
+    written in seconds, where a cell-by-cell writer takes minutes."""
+    about = [
+        (view, column, comments.get(view, {}).get(column, ""))
+        for view in views
+        for column in _columns(con, f'{database}.main."{view}"')
+    ]
+    sheets = ["Kolumner", *(view[:31] for view in views)]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+        book.writestr(
+            "[Content_Types].xml",
+            _XLSX_CONTENT_TYPES.format(
+                sheets="".join(
+                    f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/'
+                    f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                    for n in range(1, len(sheets) + 1)
+                )
+            ),
+        )
+        book.writestr("_rels/.rels", _XLSX_RELS)
+        book.writestr(
+            "xl/workbook.xml",
+            _XLSX_WORKBOOK.format(
+                sheets="".join(
+                    f'<sheet name="{escape(name)}" sheetId="{n}" r:id="rId{n}"/>'
+                    for n, name in enumerate(sheets, 1)
+                )
+            ),
+        )
+        book.writestr(
+            "xl/_rels/workbook.xml.rels",
+            _XLSX_WORKBOOK_RELS.format(
+                sheets="".join(
+                    f'<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    f'relationships/worksheet" Target="worksheets/sheet{n}.xml"/>'
+                    for n in range(1, len(sheets) + 1)
+                ),
+                styles=len(sheets) + 1,
+            ),
+        )
+        book.writestr("xl/styles.xml", _XLSX_STYLES)
+        _write_sheet(book, 1, ["blad", "kolumn", "beskrivning"], ["VARCHAR"] * 3, [about])
+        for n, view in enumerate(views, 2):
+            relation = f'{database}.main."{view}"'
+            described = con.execute(f"select column_name, column_type from (describe {relation})").fetchall()
+            result = con.execute(f"select * from {relation}")
+            batches = iter(functools.partial(result.fetchmany, 20_000), [])
+            _write_sheet(book, n, [c for c, _ in described], [t for _, t in described], batches)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    return [r[0] for r in con.execute(f"select column_name from (describe {relation})").fetchall()]
+
+
+_EPOCH = datetime(1899, 12, 30)
+_EPOCH_DATE = date(1899, 12, 30)
+
+
+def _cell_writer(sql_type: str):
+    """A function from a value to its ``<c>`` element (an empty ``<c/>`` for NULL)."""
+    if sql_type in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UBIGINT", "UINTEGER"):
+        return lambda v: "<c/>" if v is None else f"<c><v>{v}</v></c>"
+    if sql_type in ("DOUBLE", "FLOAT", "REAL") or sql_type.startswith("DECIMAL"):
+        return lambda v: "<c/>" if v is None or not math.isfinite(v) else f"<c><v>{float(v)!r}</v></c>"
+    if sql_type == "BOOLEAN":
+        return lambda v: "<c/>" if v is None else f'<c t="b"><v>{int(v)}</v></c>'
+    if sql_type == "DATE":
+        return lambda v: "<c/>" if v is None else f'<c s="2"><v>{(v - _EPOCH_DATE).days}</v></c>'
+    if sql_type.startswith("TIMESTAMP"):
+
+        def timestamp(v):
+            if v is None:
+                return "<c/>"
+            if v.tzinfo is not None:
+                v = v.astimezone(UTC).replace(tzinfo=None)
+            return f'<c s="3"><v>{(v - _EPOCH).total_seconds() / 86400:.8f}</v></c>'
+
+        return timestamp
+    return lambda v: (
+        "<c/>" if v is None else f'<c t="inlineStr"><is><t xml:space="preserve">{_xml_text(v)}</t></is></c>'
+    )
+
+
+def _xml_text(value: object) -> str:
+    return _XML_INVALID.sub("", escape(str(value)))
+
+
+def _write_sheet(book: zipfile.ZipFile, number: int, columns: list[str], types: list[str], batches) -> None:
+    writers = [_cell_writer(t) for t in types]
+    last = _column_letter(len(columns))
+    rows = 1
+    with book.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as sheet:
+        sheet.write(_XLSX_SHEET_HEAD.encode())
+        header = "".join(f'<c t="inlineStr" s="1"><is><t>{_xml_text(c)}</t></is></c>' for c in columns)
+        sheet.write(f'<row r="1">{header}</row>'.encode())
+        for batch in batches:
+            parts = []
+            for row in batch:
+                rows += 1
+                cells = "".join([write(value) for write, value in zip(writers, row, strict=True)])
+                parts.append(f'<row r="{rows}">{cells}</row>')
+            sheet.write("".join(parts).encode())
+        sheet.write(f'</sheetData><autoFilter ref="A1:{last}{max(rows, 2)}"/></worksheet>'.encode())
+
+
+def _column_letter(n: int) -> str:
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters or "A"
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XLSX_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml"'
+    ' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/styles.xml"'
+    ' ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    "{sheets}</Types>"
+)
+_XLSX_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_XLSX_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    ' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    "<sheets>{sheets}</sheets></workbook>"
+)
+_XLSX_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{sheets}'
+    '<Relationship Id="rId{styles}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/styles" Target="styles.xml"/></Relationships>'
+)
+# cell styles: 0 plain, 1 bold (header), 2 date (yyyy-mm-dd), 3 date and time
+_XLSX_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm:ss"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+_XLSX_SHEET_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft"'
+    ' state="frozen"/></sheetView></sheetViews><sheetData>'
+)
