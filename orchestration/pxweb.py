@@ -16,13 +16,8 @@ from dagster import (
 from ingest.catalog import PxTable, load_pxweb_tables
 from ingest.http import SourceError
 from ingest.landing import LandingError
-from ingest.pxweb_tables import (
-    fetch_table,
-    indicator_rows,
-    indicators_without_rows,
-    landing_for,
-    population_rows,
-)
+from ingest.pxweb_rows import indicator_rows, indicators_without_rows, population_rows
+from ingest.pxweb_tables import fetch_table, landing_for
 from orchestration.resources import PxWebResource, WarehouseResource
 from warehouse import state
 from warehouse.load import replace_raw_table

@@ -24,7 +24,8 @@ from ingest.pxweb import (
     split_selection,
     time_period,
 )
-from ingest.pxweb_tables import fetch_table, indicator_rows, landing_for, population_rows
+from ingest.pxweb_rows import indicator_rows, population_rows
+from ingest.pxweb_tables import fetch_table, landing_for
 from localsources.pxweb_fixtures import HLV_WINDOWS, hlv_cell, population, pxweb_states
 from localsources.pxweb_server import Dim, PxServerState, Table, serve
 from tests.conftest import recording
