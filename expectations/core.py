@@ -8,6 +8,7 @@ one renamed field gives one clear failure instead of a cascade.
 
 from __future__ import annotations
 
+import functools
 import math
 import shutil
 import time
@@ -220,6 +221,7 @@ def _context(quality_dir: Path | None) -> Any:
 
 def _update_docs(context: Any, quality_dir: Path, suite_name: str) -> Path:
     """Keep the newest results of this suite, render the newest one and the index."""
+    _share_compiled_templates()
     store = context.validation_results_store
     keys = [k for k in store.list_keys() if k.expectation_suite_identifier.name == suite_name]
     keys.sort(key=lambda k: k.run_id.run_time)
@@ -232,6 +234,40 @@ def _update_docs(context: Any, quality_dir: Path, suite_name: str) -> Path:
 
     make_offline(quality_dir)  # the pages load their CSS and JS from the warehouse folder, not CDNs
     return quality_dir / "index.html"
+
+
+@functools.cache
+def _share_compiled_templates() -> None:
+    """Compile GE's Data Docs templates once per process, not once per page.
+
+    GE 1.x gives every page view (``DefaultJinjaView``) a new jinja ``Environment``, so each of
+    the 14 suites of a run compiled the same templates again: 0.27 of the 0.4 s a suite's Data
+    Docs took. Every view's environment gets one in-memory jinja bytecode cache (keyed by
+    template name and source checksum, so a changed template compiles anew); the pages are the
+    same (``tests/test_expectations.py`` renders them).
+    """
+    import jinja2
+    from great_expectations.render.view import view
+
+    class MemoryBytecodeCache(jinja2.BytecodeCache):
+        def __init__(self) -> None:
+            self.compiled: dict[str, bytes] = {}
+
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            if bucket.key in self.compiled:
+                bucket.bytecode_from_string(self.compiled[bucket.key])
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+    cache = MemoryBytecodeCache()
+    init = view.DefaultJinjaView.__init__
+
+    def init_with_cache(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.env.bytecode_cache = cache
+
+    view.DefaultJinjaView.__init__ = init_with_cache
 
 
 def _bad_columns(suite: Suite, df: pd.DataFrame) -> set[str]:
