@@ -78,3 +78,38 @@ def test_loading_the_definitions_does_not_import_great_expectations() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_an_unknown_region_code_blocks_naming_source_table_and_code(tmp_path: Path) -> None:
+    """The one owner of "every region code is in dim_region" (no dbt or GE copy of the rule)."""
+    from orchestration.checks import population_region_codes_known, region_codes_known
+    from orchestration.resources import WarehouseResource
+
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("create schema mart")
+        con.execute(
+            "create table mart.dim_region as select * from (values ('00'), ('17'), ('1780')) t(region_code)"
+        )
+        con.execute(
+            "create table mart.fct_indicator_value as select * from (values ('kolada', 'N15428', '1780'),"
+            " ('fohm', 'MobbningReg.px', '2999'), ('fohm', 'MobbningReg.px', '2999'))"
+            " t(source, source_ref, region_code)"
+        )
+        con.execute(
+            "create table mart.fct_population as select * from (values ('17'), ('1781')) t(region_code)"
+        )
+    warehouse = WarehouseResource(dir=str(tmp_path))
+    values = region_codes_known(warehouse=warehouse)
+    assert not values.passed
+    assert (
+        values.description
+        == "Region codes not in dim_region: fohm: table MobbningReg.px has region code '2999' (2 rows)"
+    )
+    population = population_region_codes_known(warehouse=warehouse)
+    assert (
+        not population.passed
+        and "scb: table TAB638 has region code '1781' (1 rows)" in population.description
+    )
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("delete from mart.fct_indicator_value where region_code = '2999'")
+    assert region_codes_known(warehouse=warehouse).passed
