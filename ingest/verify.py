@@ -22,7 +22,6 @@ form the tests' recordings take.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ from ingest.catalog import PxTable
 from ingest.http import HttpSettings, JsonHttpClient, SourceError
 from ingest.landing import Batch, Landing
 from ingest.pxweb_tables import check_mapping
+from ingest.settings import Settings
 
 PROG = "make verify"
 SOURCES = ("kolada", "scb", "fohm")
@@ -206,7 +206,7 @@ def _unreachable(urls: dict[str, str]) -> str | None:
     settings = {
         (
             URL_VARIABLES[s]
-            if os.environ.get(URL_VARIABLES[s])
+            if s in Settings.from_environment().base_urls_given
             else f"{URL_VARIABLES[s]} not set, the default"
         ): url
         for s, url in urls.items()

@@ -1,7 +1,5 @@
 """The county reports (Barnhälsorapport): HTML and PDF per county from the published mart."""
 
-import os
-
 from dagster import (
     AssetExecutionContext,
     AssetSelection,
@@ -13,11 +11,13 @@ from dagster import (
 )
 from pydantic import Field
 
+from ingest import settings
+from ingest.settings import Settings
 from orchestration.resources import WarehouseResource
 from report.build import build_reports
 from report.data import county_codes
 
-COUNTIES_ENV = "BARNHALSA_REPORT_COUNTIES"
+COUNTIES_ENV = settings.REPORT_COUNTIES
 
 
 class CountyReportConfig(Config):
@@ -37,7 +37,7 @@ def configured_counties(config: CountyReportConfig | None = None) -> list[str]:
     """The run config's counties, else ``BARNHALSA_REPORT_COUNTIES`` (comma-separated); empty: all."""
     if config is not None and config.counties:
         return list(config.counties)
-    return [code.strip() for code in os.environ.get(COUNTIES_ENV, "").split(",") if code.strip()]
+    return list(Settings.from_environment().report_counties)
 
 
 @asset(

@@ -12,12 +12,13 @@ than the report file itself is aborted (the report needs none, and a test checks
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from ingest.settings import Settings
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Flags for a headless Chromium on a closed network, as root, with no first-run or background traffic.
@@ -71,7 +72,7 @@ class BrowserError(RuntimeError):
 
 def find_chromium() -> str | None:
     """``BARNHALSA_CHROMIUM`` if set, else the first Chromium or Chrome on PATH."""
-    configured = os.environ.get("BARNHALSA_CHROMIUM")
+    configured = Settings.from_environment().chromium
     if configured:
         return shutil.which(configured) or configured
     return next((path for name in CANDIDATES if (path := shutil.which(name))), None)

@@ -47,3 +47,37 @@ def test_each_shared_code_and_floor_is_defined_once() -> None:
     }
     assert {path: hits for path, hits in found.items() if hits and path != "ingest/codes.py"} == {}
     assert len(found["ingest/codes.py"]) == len(names) + 2
+
+
+def test_settings_read_every_variable_with_its_default() -> None:
+    from ingest.settings import DEFAULT_BASE_URLS, DEFAULT_WAREHOUSE_DIR, Settings
+
+    default = Settings.from_environment({})
+    assert default.warehouse_dir == DEFAULT_WAREHOUSE_DIR and default.base_urls == DEFAULT_BASE_URLS
+    assert not default.force and not default.strict and default.report_counties == ()
+    given = Settings.from_environment(
+        {"SCB_BASE_URL": "http://127.0.0.1:8766/api/v2", "BARNHALSA_FORCE": "1", "BARNHALSA_STRICT": "no",
+         "BARNHALSA_REPORT_COUNTIES": " 17, 24 ,", "BARNHALSA_WAREHOUSE_DIR": "/tmp/w"}
+    )  # fmt: skip
+    assert given.base_urls["scb"] == "http://127.0.0.1:8766/api/v2/" and given.base_urls_given == {"scb"}
+    assert given.force and not given.strict and given.report_counties == ("17", "24")
+    assert given.warehouse_dir == Path("/tmp/w").resolve()
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    """Library code asks ``ingest.settings``; the runner, the dev server and the dbt child (entry
+    points and process plumbing) are the exceptions."""
+    entry_points = {
+        "orchestration/run.py",
+        "orchestration/dev.py",
+        "orchestration/dbt_child.py",
+        "orchestration/dbt.py",
+    }
+    reads = re.compile(r"os\.environ\.get|os\.getenv|os\.environ\[")
+    found = sorted(
+        str(path.relative_to(ROOT))
+        for layer in ("ingest", "warehouse", "expectations", "report", "orchestration")
+        for path in (ROOT / layer).rglob("*.py")
+        if reads.search(path.read_text(encoding="utf-8"))
+    )
+    assert set(found) - entry_points == set()

@@ -1,19 +1,19 @@
 """The warehouse: where the build database, the raw landing and the published mart live.
 
-Every path comes from ``BARNHALSA_WAREHOUSE_DIR`` (default: this folder), so tests and
-benchmarks can point a whole run at a scratch folder.
+Every path comes from ``BARNHALSA_WAREHOUSE_DIR`` (default: this folder; ``ingest.settings``), so
+tests and benchmarks can point a whole run at a scratch folder.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-DEFAULT_DIR = Path(__file__).resolve().parent
+from ingest.settings import DEFAULT_WAREHOUSE_DIR as DEFAULT_DIR
+from ingest.settings import Settings
 
 
 def warehouse_dir() -> Path:
-    return Path(os.environ.get("BARNHALSA_WAREHOUSE_DIR") or DEFAULT_DIR).resolve()
+    return Settings.from_environment().warehouse_dir
 
 
 def raw_dir() -> Path:
@@ -47,4 +47,4 @@ PROJECT_DIR = DEFAULT_DIR.parent
 def report_text_dir() -> Path:
     """The analysts' own texts for the reports, ``<code>.md`` each (``BARNHALSA_REPORT_TEXT_DIR``,
     default ``reports/text`` in the project)."""
-    return Path(os.environ.get("BARNHALSA_REPORT_TEXT_DIR") or PROJECT_DIR / "reports" / "text").resolve()
+    return Settings.from_environment().report_text_dir

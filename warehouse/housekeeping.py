@@ -22,10 +22,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ingest import settings
 from ingest.landing import REJECTED_FILE
+from ingest.settings import Settings
 from warehouse import runlock, state
 
-KEEP_BATCHES_VARIABLE = "BARNHALSA_KEEP_BATCHES"
+KEEP_BATCHES_VARIABLE = settings.KEEP_BATCHES
 DEFAULT_KEEP_BATCHES = 5
 PARTIAL_SUFFIX = ".partial"
 BATCH_NAME = re.compile(r"^\d{8}T\d{12}Z$")
@@ -124,7 +126,7 @@ def remove_own_files(root: Path) -> list[str]:
 
 def keep_batches() -> int:
     """``BARNHALSA_KEEP_BATCHES``: complete batches kept per landing folder (default 5, at least 1)."""
-    raw = os.environ.get(KEEP_BATCHES_VARIABLE, "").strip()
+    raw = Settings.from_environment().keep_batches
     if not raw:
         return DEFAULT_KEEP_BATCHES
     try:

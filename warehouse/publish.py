@@ -30,13 +30,15 @@ from pathlib import Path
 
 import duckdb
 
+from ingest import settings
+from ingest.settings import Settings
 from warehouse.exports import EXPORT_SUFFIXES, sql_str, write_exports
 
 MART_SCHEMA = "mart"
 # The newest storage format DuckDB 1.x reads (1.5.x reads 64-68; 2.0 writes 69 by default).
 # DuckDB 1.4 reads 64-67 only: BARNHALSA_STORAGE_VERSION=v1.4.0 writes a file it opens.
 STORAGE_VERSION = "v1.5.6"
-STORAGE_VERSION_ENV = "BARNHALSA_STORAGE_VERSION"
+STORAGE_VERSION_ENV = settings.STORAGE_VERSION
 META_PUBLICATION_COMMENTS = {
     "": "When this file was published, and by which Dagster run.",
     "published_at": "Time of publication (UTC).",
@@ -126,7 +128,7 @@ def publish_mart(
 
 def storage_version() -> str:
     """The storage version the mart is written in: ``BARNHALSA_STORAGE_VERSION``, else v1.5.6."""
-    version = os.environ.get(STORAGE_VERSION_ENV, "").strip() or STORAGE_VERSION
+    version = Settings.from_environment().storage_version or STORAGE_VERSION
     if not re.fullmatch(r"v\d+\.\d+\.\d+", version):
         raise PublishError(f"{STORAGE_VERSION_ENV}={version!r}: a DuckDB version such as v1.5.6 or v1.4.0")
     return version

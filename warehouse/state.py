@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.settings import Settings
+
 STATE_TABLE = "raw._state"
 BUILT_BATCHES = "dbt_built_batches"
 PUBLISHED_BATCHES = "published_batches"
@@ -27,12 +29,12 @@ BATCH_ID = re.compile(r"\d{8}T\d{12}Z")  # a landing batch name (ingest.landing.
 
 def forced() -> bool:
     """``BARNHALSA_FORCE=1``: fetch, load and build even when nothing changed."""
-    return os.environ.get("BARNHALSA_FORCE", "").strip() not in {"", "0", "false", "no"}
+    return Settings.from_environment().force
 
 
 def strict() -> bool:
     """``BARNHALSA_STRICT=1``: all or nothing; a verified table or KPI that fails fails the run."""
-    return os.environ.get("BARNHALSA_STRICT", "").strip() not in {"", "0", "false", "no"}
+    return Settings.from_environment().strict
 
 
 def read_state(db_path: Path) -> dict[str, str]:

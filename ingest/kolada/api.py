@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from ingest import settings
+
 SOURCE = "kolada"
-DEFAULT_BASE_URL = "https://api.kolada.se/v3/"
+DEFAULT_BASE_URL = settings.DEFAULT_BASE_URLS["kolada"]
 MAX_IDS_PER_SEGMENT = 25
 MAX_PER_PAGE = 5000
 GENDERS = ("T", "K", "M")
@@ -22,8 +23,7 @@ KIND_MUNICIPALITY_GROUPS = "municipality_groups"
 
 def base_url() -> str:
     """The Kolada base URL: ``KOLADA_BASE_URL`` or the live v3 API."""
-    url = os.environ.get("KOLADA_BASE_URL") or DEFAULT_BASE_URL
-    return url if url.endswith("/") else url + "/"
+    return settings.Settings.from_environment().base_urls["kolada"]
 
 
 def default_years(count: int = 16, today: datetime | None = None) -> list[int]:
