@@ -21,27 +21,21 @@ from warehouse import runlock, state
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
-# Files whose change makes the manifest stale.
-DBT_INPUTS = [DBT_PROJECT_DIR, ROOT / "catalog"]
+# The project digest the manifest was parsed from, beside it (warehouse.state.dbt_project_digest:
+# the one "dbt project changed" rule, also behind the build fingerprint).
+MANIFEST_DIGEST = "barnhalsa_project.sha256"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
-    """True when the manifest is missing or older than any model, macro, seed or config."""
+    """True when the manifest is missing or was parsed from other project files (models, macros,
+    seeds, docs or configuration) than there are now."""
     manifest = Path(project.manifest_path)
-    if not manifest.exists():
+    stamp = manifest.with_name(MANIFEST_DIGEST)
+    if not manifest.exists() or not stamp.exists():
         return True
-    built = manifest.stat().st_mtime
-    # target_path is relative to the project folder, not to the working directory
-    target = (Path(project.project_dir) / project.target_path).resolve()
-    for folder in DBT_INPUTS:
-        for path in folder.rglob("*"):
-            if target in path.parents or path.suffix not in {".sql", ".yml", ".yaml", ".csv", ".md"}:
-                continue
-            if path.stat().st_mtime > built:
-                return True
-    return False
+    return stamp.read_text(encoding="utf-8").strip() != state.dbt_project_digest()
 
 
 def dbt_executable() -> str:
@@ -71,7 +65,9 @@ def ensure_manifest(project: DbtProject = dbt_project) -> None:
     """Build the manifest (``dbt parse``) when it is missing or stale, so no user has to."""
     if manifest_is_stale(project):
         dbt_executable()
+        digest = state.dbt_project_digest()  # before parsing: an edit meanwhile parses again next time
         project.preparer.prepare(project)
+        Path(project.manifest_path).with_name(MANIFEST_DIGEST).write_text(digest + "\n", encoding="utf-8")
 
 
 dbt_project.prepare_if_dev()

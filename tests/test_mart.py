@@ -195,11 +195,27 @@ def test_every_yaml_unit_test_passes(published: Published, tmp_path: Path) -> No
 
 
 def test_dbt_build_output_does_not_make_the_manifest_stale() -> None:
-    """A dbt build writes compiled .sql under target/<run>/; that must not force a re-parse
-    (about 7 s) at the next process start, or an unchanged run pays for it."""
-    from orchestration.dbt import DBT_PROJECT_DIR, dbt_project, ensure_manifest, manifest_is_stale
+    """The manifest follows the project digest: other project files parse again, while the
+    compiled .sql a dbt build writes under target/<run>/ must not force a re-parse (about 7 s)
+    at the next process start, or an unchanged run pays for it."""
+    from orchestration.dbt import (
+        DBT_PROJECT_DIR,
+        MANIFEST_DIGEST,
+        dbt_project,
+        ensure_manifest,
+        manifest_is_stale,
+    )
 
     ensure_manifest()
+    assert not manifest_is_stale()
+    stamp = Path(dbt_project.manifest_path).with_name(MANIFEST_DIGEST)
+    parsed_from = stamp.read_text(encoding="utf-8")
+    try:
+        stamp.write_text("0" * 64)  # parsed from other project files than there are now
+        assert manifest_is_stale()
+    finally:
+        stamp.write_text(parsed_from, encoding="utf-8")
+    assert not manifest_is_stale()
     compiled = DBT_PROJECT_DIR / "target" / "barnhalsa_dbt-test" / "compiled" / "model.sql"
     compiled.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -113,10 +113,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def dbt_project_digest(root: Path = ROOT) -> str:
     """Digest of everything a dbt build reads besides the raw tables: models, macros, tests,
-    seeds (the catalogue) and configuration; dbt's own output folders are left out."""
+    docs, seeds (the catalogue) and configuration; dbt's own output folders are left out. The
+    one "dbt project changed" rule: the manifest (``orchestration.dbt.manifest_is_stale``) and
+    the build fingerprint both follow it."""
     project = root / "dbt_project"
     build_output = [project / name for name in ("target", "logs", "dbt_packages")]
-    return files_digest([project, root / "catalog"], {".sql", ".yml", ".yaml", ".csv"}, skip=build_output)
+    suffixes = {".sql", ".yml", ".yaml", ".csv", ".md"}
+    return files_digest([project, root / "catalog"], suffixes, skip=build_output)
 
 
 def build_fingerprint(db_path: Path, project_digest: str) -> str:
