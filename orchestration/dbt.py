@@ -110,7 +110,7 @@ def barnhalsa_dbt(
     if (
         not state.forced()
         and warehouse.mart_db.exists()
-        and state.read_state(warehouse.build_db).get("published") == fingerprint
+        and state.build_is_published(warehouse.build_db, fingerprint)
     ):
         context.log.info(
             "Sources, landing batches and dbt project unchanged since the published mart: no dbt build,"
@@ -130,9 +130,7 @@ def barnhalsa_dbt(
         runlock.forget_child(warehouse.root, invocation.process.pid)
         release_duckdb()
     if full_build:
-        batches = state.loaded_batches(state.read_state(warehouse.build_db))
-        built = {"dbt_built": fingerprint, state.BUILT_BATCHES: ",".join(batches)}
-        state.write_state(warehouse.build_db, built)
+        state.record_build(warehouse.build_db, fingerprint)
 
 
 def release_duckdb() -> None:

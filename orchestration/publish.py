@@ -35,12 +35,7 @@ def published_mart(context: AssetExecutionContext, warehouse: WarehouseResource)
     publication = publish_mart(
         warehouse.build_db, warehouse.mart_db, run_id=context.run_id, export_dir=warehouse.export_dir
     )
-    recorded = state.read_state(warehouse.build_db)
-    if recorded.get("dbt_built"):
-        published = {"published": recorded["dbt_built"]}
-        if state.BUILT_BATCHES in recorded:
-            published[state.PUBLISHED_BATCHES] = recorded[state.BUILT_BATCHES]
-        state.write_state(warehouse.build_db, published)
+    state.record_publication(warehouse.build_db)
     for line in housekeeping.apply_retention(warehouse.root):
         context.log.info(line)
     context.log.info(

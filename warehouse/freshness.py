@@ -74,7 +74,7 @@ def unchanged(
     }
     if not state.loads_unchanged(build_db, loads):
         return False, "the raw tables were not loaded from the newest landing batches"
-    published = state.read_state(build_db).get("published")
+    published = state.read_state(build_db).get(state.PUBLISHED)
     if published != state.build_fingerprint(build_db, state.dbt_project_digest()):
         return False, "the dbt project or the loads changed since the mart was published"
     same, reason = kolada_client.unchanged_since(kolada_batch, kpi_ids, years)

@@ -158,7 +158,7 @@ def protected_batches(build_db: Path, mart_db: Path) -> set[str] | None:
     published = recorded.get(state.PUBLISHED_BATCHES)
     if published is not None:
         return protected | set(filter(None, published.split(",")))
-    if recorded.get("published") and recorded["published"] == state.build_fingerprint(
+    if recorded.get(state.PUBLISHED) and recorded[state.PUBLISHED] == state.build_fingerprint(
         build_db, state.dbt_project_digest()
     ):
         return protected  # published from exactly the batches loaded now

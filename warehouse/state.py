@@ -128,6 +128,31 @@ def build_fingerprint(db_path: Path, project_digest: str) -> str:
     return hashlib.sha256(repr((loads, project_digest)).encode()).hexdigest()
 
 
+BUILT = "dbt_built"  # the build fingerprint of the mart schema in the build database
+PUBLISHED = "published"  # the build fingerprint of the mart now published
+
+
+def build_is_published(db_path: Path, fingerprint: str) -> bool:
+    """Whether the published mart was built from exactly these inputs (no build needed)."""
+    return read_state(db_path).get(PUBLISHED) == fingerprint
+
+
+def record_build(db_path: Path, fingerprint: str) -> None:
+    """After a full dbt build: its fingerprint and the landing batches its raw tables came from."""
+    batches = loaded_batches(read_state(db_path))
+    write_state(db_path, {BUILT: fingerprint, BUILT_BATCHES: ",".join(batches)})
+
+
+def record_publication(db_path: Path) -> None:
+    """After a publish: the published mart is the last full build (its fingerprint and batches)."""
+    recorded = read_state(db_path)
+    if recorded.get(BUILT):
+        published = {PUBLISHED: recorded[BUILT]}
+        if BUILT_BATCHES in recorded:
+            published[PUBLISHED_BATCHES] = recorded[BUILT_BATCHES]
+        write_state(db_path, published)
+
+
 def kolada_loads(batch_name: str, tables: Iterable[str]) -> dict[str, str]:
     """Load keys of the Kolada raw tables: all come from one landing batch."""
     return {table: batch_name for table in tables}
