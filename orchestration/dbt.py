@@ -3,6 +3,7 @@
 import os
 import shutil
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,9 @@ def barnhalsa_dbt(
         return
     # The YAML unit tests test the models' SQL, not the data: they run once in the test suite
     # (tests/test_mart.py), not in every refresh (about 4 s of each build).
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+    target = parse_state_target(context.run.run_id, warehouse.root)
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    invocation = dbt.cli(args, context=context, target_path=target)
     # On SIGINT/SIGTERM dagster-dbt passes SIGINT on to dbt and waits for it; not the default 25 s,
     # so that the run stops within 10 s (python -m orchestration.run stops the rest).
     invocation.termination_timeout_seconds = DBT_STOP_SECONDS
@@ -129,8 +132,42 @@ def barnhalsa_dbt(
     finally:
         runlock.forget_child(warehouse.root, invocation.process.pid)
         release_duckdb()
+    keep_parse_state(target, warehouse.root)
     if full_build:
         state.record_build(warehouse.build_db, fingerprint)
+
+
+PARSE_STATE = "partial_parse.msgpack"
+
+
+def parse_state_target(run_id: str, warehouse_root: Path) -> Path:
+    """A new dbt target folder for this build, holding dbt's saved parse state to start from.
+
+    dagster-dbt gives each invocation a new target folder, where dbt finds no saved parse and
+    parses the whole project again (4-9 s of a 16 s build). dbt reuses a saved parse only when
+    the project files, vars and profile (the database path among them) are the same, and parses
+    anew otherwise, so the state is kept per warehouse (``keep_parse_state``); a warehouse's first
+    build starts from the project's own (``dbt parse`` at start-up, with this environment).
+    """
+    target = DBT_PROJECT_DIR / "target" / f"barnhalsa_dbt-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    target.mkdir(parents=True)
+    for saved in (warehouse_root / ".dbt" / PARSE_STATE, DBT_PROJECT_DIR / "target" / PARSE_STATE):
+        if saved.exists():
+            shutil.copyfile(saved, target / PARSE_STATE)
+            break
+    return target
+
+
+def keep_parse_state(target: Path, warehouse_root: Path) -> None:
+    """Keep the parse state of a build for the warehouse's next one (swapped in whole)."""
+    parsed = target / PARSE_STATE
+    if not parsed.exists():
+        return
+    folder = warehouse_root / ".dbt"
+    folder.mkdir(exist_ok=True)
+    incoming = folder / f"{PARSE_STATE}.next"  # a leftover is overwritten by the next build
+    shutil.copyfile(parsed, incoming)
+    os.replace(incoming, folder / PARSE_STATE)
 
 
 def release_duckdb() -> None:
