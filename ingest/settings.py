@@ -1,6 +1,6 @@
 """Every setting the environment gives, read in this one module: the variable names, their
 defaults and how their text reads. The rest of the code asks ``Settings.from_environment()``
-(or is handed a ``Settings``) and reads no environment variable itself.
+when it needs a value and reads no environment variable itself.
 
 Values whose check belongs to a layer are kept as the text given and checked there:
 ``storage_version`` by ``warehouse.publish``, ``keep_batches`` by ``warehouse.housekeeping``.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.settings import DEFAULT_WAREHOUSE_DIR as DEFAULT_DIR
 from ingest.settings import Settings
 
 
@@ -39,9 +38,6 @@ def export_dir() -> Path:
 def reports_dir() -> Path:
     """County reports, one folder per county code."""
     return warehouse_dir() / "reports"
-
-
-PROJECT_DIR = DEFAULT_DIR.parent
 
 
 def report_text_dir() -> Path:
