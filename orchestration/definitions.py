@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
-from dagster_dbt import DbtCliResource
 
 from orchestration.checks import CHECKS as MART_CHECKS
-from orchestration.dbt import barnhalsa_dbt, dbt_child_executable, dbt_project
+from orchestration.dbt import BarnhalsaDbtCli, barnhalsa_dbt, dbt_child_executable, dbt_project
 from orchestration.kolada import kolada_landing, kolada_raw
 from orchestration.publish import published_mart
 from orchestration.pxweb import LANDING_ASSETS, pxweb_raw
@@ -45,7 +44,7 @@ defs = Definitions(
         "kolada_api": KoladaResource(),
         "pxweb": PxWebResource(),
         "warehouse": WarehouseResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_child_executable()),
+        "dbt": BarnhalsaDbtCli(project_dir=dbt_project, dbt_executable=dbt_child_executable()),
     },
     executor=in_process_executor,
 )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from localsources.kolada_server import KoladaData, KoladaServer, serve, syntheti
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = ROOT.parent / "shared" / "recordings"
+EXAMPLE_SURVEYS = ROOT / "examples" / "surveys"
 YEARS = [2024, 2025, 2026]
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -98,6 +101,8 @@ class Published:
     warehouse: Path
     urls: dict[str, str]  # the servers it was fetched from (stopped once the run is done)
     kolada: KoladaData
+    row_counts: dict[str, int]  # asset key -> the dagster/row_count of its materialisation
+    checks: dict[str, Any]  # asset check name -> its AssetCheckEvaluation in that run
 
     @property
     def mart(self) -> Path:
@@ -106,14 +111,16 @@ class Published:
 
 @pytest.fixture(scope="session")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
-    """One run of every asset (fetch, load, dbt build, checks, publish) shared by the tests
-    that only read its files; a test that changes data runs its own."""
+    """One run of every asset (fetch, load, dbt build, checks, publish), the example survey
+    dropped in, shared by the tests that only read its files; a test that changes data starts
+    from a copy of it (``republished``)."""
     from localsources import pxweb_server
     from localsources.pxweb_fixtures import pxweb_states
     from tests.pipeline import run_pipeline
 
     warehouse = tmp_path_factory.mktemp("published") / "warehouse"
     warehouse.mkdir()
+    shutil.copytree(EXAMPLE_SURVEYS, warehouse / "surveys", ignore=shutil.ignore_patterns("*.md"))
     data = synthetic_data(catalog_kpis(), YEARS)
     scb_state, fohm_state = pxweb_states(
         FOHM_REGIONS, SCB_REGIONS, POPULATION_YEARS, max_calls=1000, max_cells=5000
@@ -128,4 +135,24 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
         urls = {"kolada_url": kolada.base_url, "scb_url": scb.v2_url, "fohm_url": fohm.v1_url}
         result = run_pipeline(**urls)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
-    return Published(warehouse, urls, data)
+    row_counts = {
+        e.asset_key.to_user_string(): e.materialization.metadata["dagster/row_count"].value
+        for e in result.get_asset_materialization_events()
+        if "dagster/row_count" in e.materialization.metadata
+    }
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    return Published(warehouse, urls, data, row_counts, checks)
+
+
+@pytest.fixture
+def republished(
+    published: Published, urls: dict[str, str], kolada_data: KoladaData, warehouse_dir: Path
+) -> Path:
+    """This test's warehouse as a copy of the shared published one, its local servers answering
+    what that one was fetched from: a test that changes data starts here and runs only the run
+    after the change (the first run, the same for every such test, happened once)."""
+    assert kolada_data.objects == published.kolada.objects  # the same answers, on other ports
+    shutil.copytree(
+        published.warehouse, warehouse_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("refresh.lock")
+    )
+    return warehouse_dir

@@ -579,3 +579,15 @@ def test_data_docs_are_written_and_keep_a_few_results(tmp_path: Path) -> None:
     failed = core.validate(suite(), set_cell(0, "population", -5)(population_frame()), quality, "bad")
     assert failed.errors
     assert any("bad" in p.as_posix() for p in (quality / "validations").rglob("*.html"))
+
+
+def test_data_docs_follow_a_warehouse_that_moved(tmp_path: Path) -> None:
+    """The Data Docs site is written where the quality folder is now, not where GE's
+    configuration first put it (a warehouse folder moved, or copied as the tests do)."""
+    before, after = tmp_path / "before" / "quality", tmp_path / "after" / "quality"
+    core.validate(raw.scb_population(), population_frame(), before, run_name="first")
+    before.parent.rename(after.parent)
+    core.validate(raw.scb_population(), population_frame(), after, run_name="moved")
+    assert not before.exists()
+    assert any("moved" in p.as_posix() for p in (after / "validations").rglob("*.html"))
+    assert "moved" in (after / "index.html").read_text(encoding="utf-8")

@@ -74,6 +74,19 @@ def test_synthetic_groups_give_every_municipality_one_current_kommungrupp() -> N
     assert members == ["1780"]
 
 
+def test_each_dbt_table_materialisation_carries_its_row_count(published: Published) -> None:
+    """dagster/row_count on every table and seed the dbt build materialised (the asset catalogue
+    shows it), equal to the rows published; views carry none."""
+    counts = published.row_counts
+    with duckdb.connect(str(published.mart), read_only=True) as con:
+        for table in ("fct_indicator_value", "fct_population", "dim_region", "dim_indicator"):
+            (rows,) = con.execute(f"select count(*) from {table}").fetchone()
+            assert counts[f"mart/{table}"] == rows > 0, table
+    assert counts["indicators"] > 0  # a seed (the catalogue)
+    assert counts["mart/v_indicator_comparison"] > 0  # built as a table for the published file
+    assert not [key for key in counts if key.split("/")[-1].startswith(("stg_", "int_"))]  # views
+
+
 def make_build_db(path: Path, rows: int) -> None:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema mart")

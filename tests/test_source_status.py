@@ -17,6 +17,7 @@ from ingest.catalog import load_pxweb_tables
 from ingest.landing import Landing
 from localsources.kolada_server import KoladaData, KoladaServer
 from localsources.pxweb_fixtures import HLV
+from tests.conftest import Published
 from tests.pipeline import run_pipeline
 from tests.test_pipeline import mart_rows
 
@@ -29,9 +30,8 @@ def statuses(mart: Path) -> dict[str, tuple]:
     return {ref: rest for ref, *rest in mart_rows(mart, STATUS_SQL)}
 
 
-def test_missing_tables_are_named_and_the_rest_publishes(urls: dict[str, str], warehouse_dir: Path) -> None:
-    assert run_pipeline(**urls).success
-    mart = warehouse_dir / "mart.duckdb"
+def test_missing_tables_are_named_and_the_rest_publishes(published: Published) -> None:
+    mart = published.mart
     status = statuses(mart)
     assert len(status) == len(load_pxweb_tables()) + len(
         mart_rows(mart, "select 1 from dim_indicator where source = 'kolada'")
@@ -53,10 +53,9 @@ def test_missing_tables_are_named_and_the_rest_publishes(urls: dict[str, str], w
 
 
 def test_a_renamed_variable_fails_its_table_only_and_heals(
-    urls: dict[str, str], px_states, warehouse_dir: Path, monkeypatch: pytest.MonkeyPatch
+    republished: Path, urls: dict[str, str], px_states, warehouse_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, fohm = px_states
-    assert run_pipeline(**urls).success
     mart = warehouse_dir / "mart.duckdb"
     hlv_rows = mart_rows(mart, f"select count(*) from fct_indicator_value where source_ref = '{HLV}'")[0][0]
     assert hlv_rows > 0
@@ -119,9 +118,8 @@ def test_make_run_exits_3_naming_every_table_that_is_not_fresh(
 
 
 def test_a_rejected_batch_costs_one_failed_run_not_an_operator(
-    urls: dict[str, str], kolada_data: KoladaData, warehouse_dir: Path
+    republished: Path, urls: dict[str, str], kolada_data: KoladaData, warehouse_dir: Path
 ) -> None:
-    assert run_pipeline(**urls).success
     mart = warehouse_dir / "mart.duckdb"
     published = mart.read_bytes()
     correct = {key: json.loads(json.dumps(obj)) for key, obj in kolada_data.objects.items()}

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from ingest import surveys
 from ingest.surveys import RegionIndex, SurveyError
 from localsources.kolada_server import SMALL_REGIONS
+from tests.conftest import Published
 from warehouse.load import replace_raw_table
 from warehouse.raw_tables import RAW_TABLES
 
@@ -618,17 +619,13 @@ def test_the_rule_through_dbt_on_the_example_with_grade_totals_and_generated_tab
 
 
 def test_dropped_survey_reaches_the_mart_suppressed_and_a_broken_one_changes_nothing(
-    urls: dict[str, str], warehouse_dir: Path
+    published: Published, republished: Path, urls: dict[str, str], warehouse_dir: Path
 ) -> None:
+    """The shared run had the example survey dropped in (tests/conftest.py)."""
     from orchestration.surveys import refresh_surveys
     from tests.pipeline import run_pipeline
 
-    shutil.copytree(EXAMPLE, warehouse_dir / "surveys", ignore=shutil.ignore_patterns("*.md"))
-    first = run_pipeline(**urls)
-    assert first.success
-    events = first.all_events
-    checks = [e.event_specific_data for e in events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    (privacy,) = [c for c in checks if c.check_name == "survey_privacy_rule"]
+    privacy = published.checks["survey_privacy_rule"]
     assert privacy.passed
     counts = {k: v.value for k, v in privacy.metadata.items()}
     assert counts["survey:exempelenkaten: suppressed"] == 8  # 4 questions × Kil Gy 2 girls and boys
@@ -817,13 +814,11 @@ def test_sensor_starts_from_the_last_landed_drop_folder(warehouse_dir: Path) -> 
 
 
 def test_refresh_surveys_with_no_changed_file_publishes_nothing(
-    urls: dict[str, str], warehouse_dir: Path
+    republished: Path, warehouse_dir: Path
 ) -> None:
     from orchestration.surveys import refresh_surveys
     from tests.pipeline import run_pipeline
 
-    shutil.copytree(EXAMPLE, warehouse_dir / "surveys", ignore=shutil.ignore_patterns("*.md"))
-    assert run_pipeline(**urls).success
     mart = warehouse_dir / "mart.duckdb"
     published = (mart.stat().st_ino, mart.read_bytes())
     exports = {p.name: p.stat().st_mtime_ns for p in (warehouse_dir / "export").iterdir()}
