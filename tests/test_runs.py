@@ -25,13 +25,14 @@ import pytest
 
 from localsources import LocalSources, build, serve
 from localsources.kolada_server import SMALL_REGIONS
+from tests.conftest import POPULATION_YEARS, YEARS, Published
 from warehouse import housekeeping, runlock, state
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_INSTANCE = ROOT / "dagster_home" / "dagster.yaml"
 BASE_PYTHON = getattr(sys, "_base_executable", None) or sys.executable
 CONFIG = {
-    "resources": {"kolada_api": {"config": {"years": 2, "last_year": 2026}}},
+    "resources": {"kolada_api": {"config": {"years": 3, "last_year": 2026}}},
     "ops": {"county_reports": {"config": {"pdf": False}}},  # no Chromium needed
 }
 STOP_SECONDS = 10
@@ -138,19 +139,29 @@ def kolada_data_requested(sources: LocalSources, since: int) -> Callable[[], boo
 
 
 def local_sources() -> LocalSources:
-    return build(list(SMALL_REGIONS), [2025, 2026], ["2025", "2026"])
+    """What the shared published warehouse was fetched from (tests/conftest.py), on other ports."""
+    return build(list(SMALL_REGIONS), YEARS, POPULATION_YEARS)
 
 
-def test_a_run_killed_during_the_kolada_fetch_never_blocks_the_next(tmp_path: Path) -> None:
+def copy_published(published: Published, runner: Runner) -> None:
+    """The runner's warehouse as a copy of the shared published one (tests/conftest.py)."""
+    shutil.copytree(published.warehouse, runner.warehouse, ignore=shutil.ignore_patterns("refresh.lock"))
+
+
+AFTER_KILL_SECONDS = 300  # a run held up by the dead run's pool slot would wait for ever
+
+
+def test_a_run_killed_during_the_kolada_fetch_never_blocks_the_next(
+    tmp_path: Path, published: Published
+) -> None:
     from dagster import DagsterRunStatus
 
     sources = local_sources()
     with serve(sources):
         runner = Runner(tmp_path, sources)
-        status, output, normal = runner.run(BARNHALSA_FORCE="1")
-        assert status == 3, output[-3000:]  # published; three catalogued tables have no shape on record
+        copy_published(published, runner)
         mart = runner.warehouse / "mart.duckdb"
-        published = mart.read_bytes()
+        before = mart.read_bytes()
 
         # kill -9 while the Kolada fetch waits for its first data answer
         sources.kolada.fault("slow", match="/data/", times=1, delay=600)
@@ -170,21 +181,20 @@ def test_a_run_killed_during_the_kolada_fetch_never_blocks_the_next(tmp_path: Pa
             ]
         partial = runner.leftovers()
         assert len(partial) == 1 and partial[0].startswith("raw/kolada/") and partial[0].endswith(".partial")
-        assert mart.read_bytes() == published
+        assert mart.read_bytes() == before
 
-        # the next run finishes in its normal time, saying what it cleaned up
+        # the next run is not held up by the dead one, and says what it cleaned up
         status, output, seconds = runner.run(
-            timeout=2 * normal + 60, BARNHALSA_FORCE="1", BARNHALSA_KEEP_BATCHES="1"
+            timeout=AFTER_KILL_SECONDS, BARNHALSA_FORCE="1", BARNHALSA_KEEP_BATCHES="1"
         )
-    print(f"normal run {normal:.1f} s; the run after kill -9 {seconds:.1f} s")
-    assert status == 3, output[-3000:]
+    print(f"the run after kill -9 {seconds:.1f} s")
+    assert status == 3, output[-3000:]  # published; three catalogued tables have no shape on record
     assert (
         f"refresh_mart: cleanup: run {killed['run_id']} (refresh_mart, process {proc.pid}) died: marked"
         " failed, freed its slot in pool kolada_api (landing__kolada)\n"
     ) in output
     assert f"refresh_mart: cleanup: removed unfinished landing batch {partial[0]} (" in output
     assert "blocked by limit for pool" not in output
-    assert seconds < 2 * normal + 30, (seconds, normal)
     with runner.instance() as instance:
         run = instance.get_run_by_id(killed["run_id"])
         assert run.status == DagsterRunStatus.FAILURE
@@ -192,7 +202,7 @@ def test_a_run_killed_during_the_kolada_fetch_never_blocks_the_next(tmp_path: Pa
         assert f"The process of this run ({proc.pid}) is gone" in failure.dagster_event.message
         assert claimed_slots(instance, run.run_id) == []
     assert runner.leftovers() == []
-    assert mart.read_bytes() != published  # the next run published
+    assert mart.read_bytes() != before  # the next run published
     # BARNHALSA_KEEP_BATCHES=1: each landing folder keeps one batch, the one the mart was built from
     recorded = state.read_state(runner.warehouse / "build.duckdb")
     built_from = set(recorded[state.PUBLISHED_BATCHES].split(","))
@@ -224,16 +234,17 @@ def test_dbt_dies_with_a_run_killed_during_the_build(tmp_path: Path) -> None:
     duckdb.connect(str(runner.warehouse / "build.duckdb")).close()  # nobody holds the build database
 
 
-def test_one_run_at_a_time_and_sigterm_or_sigint_stop_a_run_within_10_s(tmp_path: Path) -> None:
+def test_one_run_at_a_time_and_sigterm_or_sigint_stop_a_run_within_10_s(
+    tmp_path: Path, published: Published
+) -> None:
     from dagster import DagsterRunStatus
 
     sources = local_sources()
     with serve(sources):
         runner = Runner(tmp_path, sources)
-        status, output, _ = runner.run()
-        assert status == 3, output[-3000:]
+        copy_published(published, runner)
         mart = runner.warehouse / "mart.duckdb"
-        published = mart.read_bytes()
+        before = mart.read_bytes()
         export = {p.name: p.read_bytes() for p in (runner.warehouse / "export").glob("*.parquet")}
 
         sources.kolada.fault("slow", match="/data/", times=1, delay=600)
@@ -280,14 +291,14 @@ def test_one_run_at_a_time_and_sigterm_or_sigint_stop_a_run_within_10_s(tmp_path
     assert "the published mart is as it was" in sigint_output
     dbt = children[0]
     wait_for(lambda: not runlock.process_alive(dbt["pid"], started=dbt["started"]), 5, "end of dbt")
-    assert mart.read_bytes() == published
+    assert mart.read_bytes() == before
     assert {p.name: p.read_bytes() for p in (runner.warehouse / "export").glob("*.parquet")} == export
     assert runner.leftovers() == []
     assert runner.holder() == {}  # released as a run that ended, not left as one that died
     with runner.instance() as instance:
         runs = {r.dagster_run.run_id: r.dagster_run.status for r in instance.get_run_records()}
         assert runs[holder["run_id"]] == DagsterRunStatus.FAILURE
-        assert sorted(s.value for s in runs.values()) == ["FAILURE", "FAILURE", "SUCCESS"]
+        assert sorted(s.value for s in runs.values()) == ["FAILURE", "FAILURE"]  # the two stopped
         assert all(claimed_slots(instance, run_id) == [] for run_id in runs)
 
 

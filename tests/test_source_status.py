@@ -6,22 +6,18 @@ names what failed."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ingest.catalog import load_pxweb_tables
 from ingest.landing import Landing
-from localsources.kolada_server import KoladaData, KoladaServer
+from localsources.kolada_server import KoladaData
 from localsources.pxweb_fixtures import HLV
 from tests.conftest import Published
 from tests.pipeline import run_pipeline
 from tests.test_pipeline import mart_rows
 
-ROOT = Path(__file__).resolve().parents[1]
 UNVERIFIED = {t.table for t in load_pxweb_tables() if not t.verified}
 STATUS_SQL = "select source_ref, status, reason, failed_indicators from meta_source_status order by all"
 
@@ -82,39 +78,6 @@ def test_a_renamed_variable_fails_its_table_only_and_heals(
     sex.code = "Kön"  # the source is right again: the next plain run is fresh
     assert run_pipeline(**urls).success
     assert tuple(statuses(mart)[HLV][:2]) == ("fresh", None)
-
-
-def test_make_run_exits_3_naming_every_table_that_is_not_fresh(
-    urls: dict[str, str], kolada_server: KoladaServer, tmp_path: Path
-) -> None:
-    config = {
-        "resources": {
-            "kolada_api": {"config": {"years": 3, "last_year": 2026, "backoff_factor": 0.01}},
-            "pxweb": {"config": {"backoff_factor": 0.01}},
-        },
-        "ops": {"county_reports": {"config": {"counties": ["17"], "pdf": False}}},
-    }
-    (tmp_path / "run.json").write_text(json.dumps(config))
-    env = {
-        **os.environ,
-        "KOLADA_BASE_URL": urls["kolada_url"],
-        "SCB_BASE_URL": urls["scb_url"],
-        "FOHM_BASE_URL": urls["fohm_url"],
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-        "BARNHALSA_WAREHOUSE_DIR": str(tmp_path / "warehouse"),
-    }
-    (tmp_path / "dagster_home").mkdir()
-    done = subprocess.run(
-        [sys.executable, "-m", "orchestration.run", "refresh_mart", "-c", str(tmp_path / "run.json")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 3, done.stderr[-3000:]
-    assert (tmp_path / "warehouse" / "mart.duckdb").exists()
-    summary = [line for line in done.stderr.splitlines() if line.startswith("  fohm: ")]
-    lines = [line for line in summary if ": failed (no value in the mart)" in line]
-    assert len(lines) == len(UNVERIFIED)
-    for table in UNVERIFIED:
-        assert any(table in line for line in lines)
 
 
 def test_a_rejected_batch_costs_one_failed_run_not_an_operator(
