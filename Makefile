@@ -45,13 +45,13 @@ rebuild: install browser  ## rebuild the mart (and the reports) from the raw lan
 report: install browser  ## county reports from the published mart: make report COUNTIES="17 24 13" (default: every county)
 	$(RUN) python -m report $(COUNTIES)
 
-# The suite on every core (pytest-xdist), a module's shared scenario on one worker (loadgroup);
+# The suite on every core (pytest-xdist; tests/conftest.py keeps a shared scenario on one worker);
 # TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= auto
 
 test: install browser axe  ## lint and the test suite (no network), on every core
 	$(RUN) ruff check .
-	$(RUN) pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(RUN) pytest -n $(TEST_WORKERS)
 
 dev: install  ## the Dagster UI on http://127.0.0.1:3000 (stops within 10 s on Ctrl-C or SIGTERM); DEV_ARGS="-p 3001"
 	$(RUN) python -m orchestration.dev -w workspace.yaml $(DEV_ARGS)

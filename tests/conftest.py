@@ -25,6 +25,25 @@ if not (Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").exists():  # Dagster 
     (Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
 
+# Modules whose tests share one expensive scenario (a session fixture): make test's workers
+# (pytest-xdist, -n) run each such module on one worker; every other test goes to any worker.
+ONE_WORKER_MODULES = {"tests/test_crash_and_readers.py", "tests/test_report.py"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's load scheduling, but a module of ``ONE_WORKER_MODULES`` is one unit of work (its
+    longest unit, so it starts first). xdist's own ``--dist loadgroup`` does not group under
+    pytest 9.2, which no longer reads the node id that mark rewrites."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerPerScenario(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in ONE_WORKER_MODULES else nodeid
+
+    return OneWorkerPerScenario(config, log)
+
+
 def catalog_kpis() -> list[str]:
     from ingest.catalog import source_refs
 

@@ -40,7 +40,6 @@ import pytest
 from tests.conftest import POPULATION_YEARS, YEARS, Published
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.xdist_group("crash")  # one worker runs the whole scenario (make test: -n)
 RUN_CONFIG = {
     "resources": {"kolada_api": {"config": {"years": 3, "last_year": 2026, "backoff_factor": 0.01}}},
     "ops": {"county_reports": {"config": {"counties": ["17"], "pdf": False}}},
