@@ -127,6 +127,13 @@ class Published:
     def mart(self) -> Path:
         return self.warehouse / "mart.duckdb"
 
+    def copy_to(self, warehouse: Path) -> Path:
+        """A copy of the warehouse at ``warehouse`` (made or filled), without its lock file."""
+        shutil.copytree(
+            self.warehouse, warehouse, dirs_exist_ok=True, ignore=shutil.ignore_patterns("refresh.lock")
+        )
+        return warehouse
+
 
 @pytest.fixture(scope="session")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
@@ -171,7 +178,4 @@ def republished(
     what that one was fetched from: a test that changes data starts here and runs only the run
     after the change (the first run, the same for every such test, happened once)."""
     assert kolada_data.objects == published.kolada.objects  # the same answers, on other ports
-    shutil.copytree(
-        published.warehouse, warehouse_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("refresh.lock")
-    )
-    return warehouse_dir
+    return published.copy_to(warehouse_dir)

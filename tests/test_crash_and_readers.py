@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -196,7 +195,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, published: Published) -> 
     # what the shared published warehouse was fetched from (a much smaller mart would fail the
     # volume gate), on other ports
     sources = build(list(SMALL_REGIONS), YEARS, POPULATION_YEARS)
-    shutil.copytree(published.warehouse, root / "warehouse", ignore=shutil.ignore_patterns("refresh.lock"))
+    published.copy_to(root / "warehouse")
     with serve(sources):
         s = Scenario(root, {**os.environ, **sources.env})
         stop, out = root / "reader.stop", root / "reader.json"

@@ -143,11 +143,6 @@ def local_sources() -> LocalSources:
     return build(list(SMALL_REGIONS), YEARS, POPULATION_YEARS)
 
 
-def copy_published(published: Published, runner: Runner) -> None:
-    """The runner's warehouse as a copy of the shared published one (tests/conftest.py)."""
-    shutil.copytree(published.warehouse, runner.warehouse, ignore=shutil.ignore_patterns("refresh.lock"))
-
-
 AFTER_KILL_SECONDS = 300  # a run held up by the dead run's pool slot would wait for ever
 
 
@@ -159,7 +154,7 @@ def test_a_run_killed_during_the_kolada_fetch_never_blocks_the_next(
     sources = local_sources()
     with serve(sources):
         runner = Runner(tmp_path, sources)
-        copy_published(published, runner)
+        published.copy_to(runner.warehouse)
         mart = runner.warehouse / "mart.duckdb"
         before = mart.read_bytes()
 
@@ -242,7 +237,7 @@ def test_one_run_at_a_time_and_sigterm_or_sigint_stop_a_run_within_10_s(
     sources = local_sources()
     with serve(sources):
         runner = Runner(tmp_path, sources)
-        copy_published(published, runner)
+        published.copy_to(runner.warehouse)
         mart = runner.warehouse / "mart.duckdb"
         before = mart.read_bytes()
         export = {p.name: p.read_bytes() for p in (runner.warehouse / "export").glob("*.parquet")}
