@@ -173,7 +173,10 @@ def validate(
     )
     failures = [_failure(r, df) for r in result.results if not r.success]
     failures.sort(key=lambda f: (f.severity != CRITICAL, f.name))
-    docs = _update_docs(context, quality_dir, suite.name) if quality_dir is not None else None
+    docs = None
+    if quality_dir is not None:
+        docs = _update_docs(context, quality_dir, suite.name)
+        _remember(quality_dir, context)  # its own additions (this suite's asset) changed the file
     return Outcome(
         suite.name, len(df), len(run), failures, skipped, round(time.perf_counter() - started, 3), docs
     )
@@ -220,8 +223,13 @@ def _context(quality_dir: Path | None) -> Any:
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             },
         )
-    _CONTEXTS[quality_dir.resolve()] = (_config_key(config), context)
+    _remember(quality_dir, context)
     return context
+
+
+def _remember(quality_dir: Path, context: Any) -> None:
+    config = quality_dir / "gx" / "great_expectations.yml"
+    _CONTEXTS[quality_dir.resolve()] = (_config_key(config), context)
 
 
 # quality dir -> (its GE config file's identity when opened, the context): the 14 suites of a run

@@ -39,7 +39,7 @@ def test_asset_graph_runs_from_kolada_through_dbt_to_the_published_mart() -> Non
     assert AssetKey(["mart", "fct_indicator_value"]) in published.parent_keys
     # dbt tests are asset checks
     checks = {c.name for c in graph.asset_check_keys}
-    assert any("unique_dim_region_region_code" in name for name in checks)
+    assert any("accepted_values_dim_region_region_level" in name for name in checks)
     for key in graph.get_all_asset_keys():
         assert graph.get(key).group_name, f"{key} has no group"
 

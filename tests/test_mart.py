@@ -180,6 +180,80 @@ def test_every_model_column_and_view_is_documented_and_exposed() -> None:
     }
 
 
+MART_SUITES = {"fct_indicator_value", "dim_region", "dim_indicator", "fct_population"}
+# GE expectation types that only restate what an enforced dbt contract or a dbt data test checks
+DBT_OWNED_TYPES = {
+    "expect_table_columns_to_match_set": "the contract's columns",
+    "expect_column_values_to_be_of_type": "the contract's data types",
+    "expect_column_values_to_not_be_null": "a not_null constraint or test",
+    "expect_column_values_to_be_unique": "a unique test",
+    "expect_compound_columns_to_be_unique": "a unique_combination test",
+}
+
+
+def test_each_mart_rule_has_one_owner_dbt_or_great_expectations() -> None:
+    """dbt owns a mart model's contract, keys, accepted values and relationships (it checks them
+    in the build); the GE suite of that table checks only what no dbt test does."""
+    from expectations import mart
+    from orchestration.dbt import dbt_project
+
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    tested: dict[str, dict[str, set[str]]] = {name: {} for name in MART_SUITES}
+    for node in manifest["nodes"].values():
+        meta = node.get("test_metadata") or {}
+        model = (node.get("attached_node") or "").split(".")[-1]
+        if node["resource_type"] == "test" and model in tested:
+            columns = meta.get("kwargs", {}).get("columns") or [node.get("column_name")]
+            for column in columns:
+                tested[model].setdefault(meta.get("name", ""), set()).add(column)
+    for name in MART_SUITES:
+        model = models[name]
+        assert model["config"]["contract"]["enforced"], name
+        constraints = {(c, k["type"]) for c, col in model["columns"].items() for k in col["constraints"]}
+        keys = {c for c, kind in constraints if kind == "primary_key"}
+        assert keys or "unique_combination" in tested[name], f"{name}: no primary key nor unique key test"
+        # a constraint DuckDB enforces is not repeated by a dbt data test
+        constrained = {c for c, kind in constraints if kind == "not_null"}
+        assert not constrained & tested[name].get("not_null", set()), f"{name}: not_null twice"
+        assert not keys & tested[name].get("unique", set()), f"{name}: the primary key tested again"
+        dbt_columns = set().union(
+            *(tested[name].get(t, set()) for t in ("accepted_values", "relationships", "not_null"))
+        )
+        suite = mart.fct_indicator_value(None) if name == "fct_indicator_value" else getattr(mart, name)()
+        for expectation in suite.expectations:
+            kind, label = expectation.expectation_type, f"{name}: {expectation.meta['name']}"
+            assert kind not in DBT_OWNED_TYPES, f"{label} repeats {DBT_OWNED_TYPES[kind]}"
+            if kind == "expect_column_values_to_be_in_set":
+                assert getattr(expectation, "column", None) not in dbt_columns, f"{label} repeats a dbt test"
+
+
+def test_no_staging_test_repeats_the_blocking_gate_of_its_raw_table() -> None:
+    """A rename-only staging view of a raw table whose blocking GE gate runs before dbt could
+    never fail a test the gate already passed: such a view carries no dbt test."""
+    from orchestration.dbt import dbt_project
+    from orchestration.quality import GATES
+
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    gated = {
+        g.suite_name.removeprefix("raw.") for g in GATES if g.blocking and g.suite_name.startswith("raw.")
+    }
+    reads = {
+        n["unique_id"]: {
+            manifest["sources"][d]["name"] for d in n["depends_on"]["nodes"] if d.startswith("source.")
+        }
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["name"].startswith("stg_")
+    }
+    assert {"kolada_values", "pxweb_values", "survey_values"} <= set().union(*reads.values())
+    repeated = sorted(
+        n["name"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "test" and reads.get(n.get("attached_node") or "", set()) & gated
+    )
+    assert repeated == []
+
+
 def test_every_yaml_unit_test_passes(published: Published, tmp_path: Path) -> None:
     """The models' YAML unit tests, run once here (refresh runs leave them out of ``dbt build``)
     on a copy of a built database, which gives them their inputs' columns."""
