@@ -1,24 +1,26 @@
-"""Crash and reader tests: ``make run``'s command killed with SIGKILL during the Kolada fetch,
-during the dbt build and during publish, while a separate reader process queries the published
-mart every 50 ms.
+"""Crash and reader tests: ``make run``'s command killed with SIGKILL (``kill -9`` of its
+process) during the Kolada fetch, during the dbt build and during publish, while a separate
+reader process queries the published mart every 50 ms.
 
 One scenario (a fixture, run once) drives the runs, in this order, on a copy of the shared published
-warehouse (``tests/conftest.py``; the reader starts on it):
+warehouse (``tests/conftest.py``; the reader starts on it), all in one Dagster instance configured
+as ``dagster_home/dagster.yaml`` (one slot per pool, one run at a time):
 
-1. a forced run is killed mid-fetch (Kolada answers data requests slowly);
-2. the next forced run gets past the fetch and is killed in the dbt build;
+1. a forced run is killed mid-fetch (Kolada answers data requests slowly): it leaves a run
+   STARTED in the instance, holding its slot in the ``kolada_api`` pool, and an unfinished batch;
+2. the next forced run cleans that up, gets past the fetch (not held up by the dead run's slot)
+   and is killed in the dbt build: its dbt process dies with it;
 3. the next one gets past the build and checks and is killed at the start of ``published_mart``;
-4. the next one publishes new Kolada values.
+4. the next one publishes new Kolada values, keeping one landing batch per folder
+   (``BARNHALSA_KEEP_BATCHES=1``).
 
 After each kill the published mart and every Parquet export are byte-identical to the ones
 before it; the run after it is not held up by it (it gets to the next stage, and the last one
 publishes: exit 0, or 3, the three catalogued Folkhälsodata tables absent on the local servers)
 and the killed run's temporary files are gone (the fetch's once the next run is in its dbt build,
-the others once the last run is done). The reader sees both publications, never an error, a count
-of 0 or two tables of different publications in one connection.
-
-A killed run keeps its pool slot in the Dagster instance (issue 18, point 2), so each run after
-a kill uses a fresh Dagster home until the start-up cleanup frees such slots.
+the others once the last run is done). The killed runs end FAILURE, holding no slot. The reader
+sees both publications, never an error, a count of 0 or two tables of different publications in
+one connection.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import POPULATION_YEARS, YEARS, Published
+from tests.test_runs import PROJECT_INSTANCE, claimed_slots, dagster_instance
+from warehouse import housekeeping, runlock, state
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_CONFIG = {
@@ -86,34 +90,44 @@ Path(out).write_text(json.dumps({
 class Scenario:
     root: Path
     env: dict[str, str]
-    homes: int = 0
     log: list[str] = field(default_factory=list)
     # stage -> exit status of the killed run, mart and exports unchanged, what changed
     kills: dict[str, dict[str, Any]] = field(default_factory=dict)
     leftovers: dict[str, list[str]] = field(default_factory=dict)
     last_status: int | None = None
+    last_output: str = ""
     published_new: bool = False
     reader: dict[str, Any] = field(default_factory=dict)
     runtime: float = 0.0
+    # stage -> the killed run's lock holder (pid, run_id, children), and what the instance said
+    # of it right after the kill
+    killed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    after_kill: dict[str, dict[str, Any]] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)  # run name -> its log (stderr)
+    final: dict[str, dict[str, Any]] = field(default_factory=dict)  # stage -> the killed run at the end
+    batches: dict[str, list[str]] = field(default_factory=dict)  # landing folder -> its batches at the end
+    published_batches: set[str] = field(default_factory=set)
 
     @property
     def warehouse(self) -> Path:
         return self.root / "warehouse"
 
-    def new_home(self) -> Path:
-        self.homes += 1
-        home = self.root / f"home{self.homes}"
-        home.mkdir()
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-        return home
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
 
-    def start(self, name: str, home: Path, force: bool) -> tuple[subprocess.Popen, Path]:
+    def holder(self) -> dict[str, Any]:
+        lock = self.warehouse / runlock.LOCK_FILE
+        return runlock.read_holder(lock) if lock.exists() else {}
+
+    def start(self, name: str, force: bool, **extra: str) -> tuple[subprocess.Popen, Path]:
         stderr = self.root / f"{name}.log"
         stdout = self.root / f"{name}.out"
         env = {
             **self.env,
-            "DAGSTER_HOME": str(home),
+            "DAGSTER_HOME": str(self.home),
             "BARNHALSA_WAREHOUSE_DIR": str(self.warehouse),
+            **extra,
         }
         env.pop("BARNHALSA_FORCE", None)
         if force:
@@ -129,8 +143,8 @@ class Scenario:
         self.log.append(f"{name}: pid {proc.pid}")
         return proc, stderr
 
-    def run(self, name: str, home: Path, force: bool = True) -> int:
-        proc, stderr = self.start(name, home, force)
+    def run(self, name: str, force: bool = True, **extra: str) -> int:
+        proc, stderr = self.start(name, force, **extra)
         try:
             status = proc.wait(RUN_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -139,11 +153,13 @@ class Scenario:
             pytest.fail(f"{name} did not finish in {RUN_TIMEOUT:.0f} s:\n{stderr.read_text()[-3000:]}")
         if status not in SUCCESS:
             pytest.fail(f"{name} exited {status}:\n{stderr.read_text()[-3000:]}")
+        self.outputs[name] = stderr.read_text()
         return status
 
-    def kill_at(self, name: str, home: Path, reached: Callable[[str], bool]) -> int:
-        """Start a forced run and kill its whole process group once ``reached(stderr so far)``."""
-        proc, stderr = self.start(name, home, force=True)
+    def kill_at(self, name: str, reached: Callable[[str], bool]) -> int:
+        """Start a forced run and SIGKILL its process once ``reached(its output so far)``; its
+        children (dbt) are left to die with it. Its lock holder is kept in ``killed``."""
+        proc, stderr = self.start(name, force=True)
         deadline = time.monotonic() + RUN_TIMEOUT
         stdout = stderr.with_suffix(".out")
         while not reached(stderr.read_text(errors="replace") + stdout.read_text(errors="replace")):
@@ -156,8 +172,23 @@ class Scenario:
                 proc.wait()
                 pytest.fail(f"{name} never reached its kill point:\n{stderr.read_text()[-3000:]}")
             time.sleep(0.02)
-        os.killpg(proc.pid, signal.SIGKILL)
-        return proc.wait()
+        holder = self.holder()
+        proc.kill()
+        status = proc.wait()
+        self.killed[name.removeprefix("kill-")] = {**holder, "pid_killed": proc.pid}
+        self.outputs[name] = stderr.read_text(errors="replace")
+        for child in holder.get("children") or []:  # dbt dies with the run (PR_SET_PDEATHSIG)
+            deadline = time.monotonic() + 5
+            while runlock.process_alive(child["pid"], started=child["started"]):
+                if time.monotonic() > deadline:
+                    self.log.append(f"{name}: {child['command']} (pid {child['pid']}) outlived its run")
+                    break
+                time.sleep(0.05)
+        try:  # nothing of the killed run's process group may linger into the next run
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return status
 
     def snapshot(self) -> dict[str, bytes]:
         files = [self.warehouse / "mart.duckdb", *sorted((self.warehouse / "export").glob("*.parquet"))]
@@ -192,6 +223,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, published: Published) -> 
     started = time.monotonic()
     root = tmp_path_factory.mktemp("crash")
     (root / "run.json").write_text(json.dumps(RUN_CONFIG))
+    (root / "home").mkdir()
+    (root / "home" / "dagster.yaml").write_text(PROJECT_INSTANCE.read_text())
     # what the shared published warehouse was fetched from (a much smaller mart would fail the
     # volume gate), on other ports
     sources = build(list(SMALL_REGIONS), YEARS, POPULATION_YEARS)
@@ -215,6 +248,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, published: Published) -> 
 
             def in_dbt(text: str) -> bool:
                 if " START sql table model " not in text:  # dbt's own log: a model is being built
+                    return False
+                if not s.holder().get("children"):  # the lock names dbt once it has started
                     return False
                 s.leftovers["fetch"] = s.find_leftovers()  # the fetch's partial batch: cleaned up
                 return True
@@ -242,10 +277,17 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, published: Published) -> 
                 if stage == "fetch":
                     kolada.fault("slow", match="/data/", times=1000, delay=30.0)
                     answered = len(kolada.log)
-                home = s.new_home()  # the killed run's pool slot stays held (issue 18, point 2)
-                status = s.kill_at(f"kill-{stage}", home, reached)
+                status = s.kill_at(f"kill-{stage}", reached)
                 if stage == "fetch":
                     kolada.faults.clear()
+                run_id = s.killed[stage].get("run_id")
+                with dagster_instance(s.home) as instance:  # what the crash leaves in the instance
+                    run = instance.get_run_by_id(run_id) if run_id else None
+                    s.after_kill[stage] = {
+                        "status": run.status.value if run else None,
+                        "slots": claimed_slots(instance, run_id) if run else [],
+                        "leftovers": s.find_leftovers(),
+                    }
                 after = s.snapshot()
                 s.kills[stage] = {
                     "killed_status": status,
@@ -256,8 +298,23 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, published: Published) -> 
                     ),
                 }
             vary_kolada(kolada.data, 0)
-            s.last_status = s.run("after-kills", s.new_home())
+            s.last_status = s.run("after-kills", BARNHALSA_KEEP_BATCHES="1")
             s.published_new = s.snapshot()["mart.duckdb"] != first["mart.duckdb"]
+            with dagster_instance(s.home) as instance:
+                for stage, holder in s.killed.items():
+                    run = instance.get_run_by_id(holder["run_id"])
+                    s.final[stage] = {
+                        "status": run.status.value,
+                        "message": instance.all_logs(run.run_id)[-1].dagster_event.message,
+                        "slots": claimed_slots(instance, run.run_id),
+                    }
+            recorded = state.read_state(s.warehouse / "build.duckdb")
+            s.published_batches = set(recorded[state.PUBLISHED_BATCHES].split(","))
+            raw = s.warehouse / "raw"
+            s.batches = {
+                f.relative_to(raw).as_posix(): sorted(p.name for p in f.iterdir() if p.is_dir())
+                for f in housekeeping.landing_folders(raw)
+            }
             s.leftovers["dbt"] = s.leftovers["publish"] = s.find_leftovers()
         finally:
             stop.touch()
@@ -302,3 +359,49 @@ def test_a_reader_sees_only_whole_publications(scenario: Scenario) -> None:
     assert reader["zeros"] == 0
     assert reader["inconsistent"] == 0
     assert len(reader["publications"]) == 2, reader["publications"]  # the copied one and the last
+
+
+def test_a_run_killed_during_the_fetch_is_cleaned_up_by_the_next_and_never_blocks_it(
+    scenario: Scenario,
+) -> None:
+    killed, after = scenario.killed["fetch"], scenario.after_kill["fetch"]
+    assert killed["pid"] == killed["pid_killed"]
+    # what the crash leaves: a run STARTED holding its slot, and an unfinished landing batch
+    assert after["status"] == "STARTED"
+    assert after["slots"] == [
+        "kolada_api:landing__kolada",
+        "kolada_api:landing__kolada (waiting)",  # Dagster's pending-step row, assigned the slot
+    ]
+    (partial,) = after["leftovers"]
+    assert partial.startswith("raw/kolada/") and partial.endswith(".partial")
+    # the next run says what it cleaned up, and was not held up by the dead run's slot
+    output = scenario.outputs["kill-dbt"]
+    assert (
+        f"refresh_mart: cleanup: run {killed['run_id']} (refresh_mart, process {killed['pid']}) died:"
+        " marked failed, freed its slot in pool kolada_api (landing__kolada)\n"
+    ) in output
+    assert f"refresh_mart: cleanup: removed unfinished landing batch {partial} (" in output
+    assert not [name for name, text in scenario.outputs.items() if "blocked by limit for pool" in text]
+
+
+def test_every_killed_run_ends_failed_holding_no_slot(scenario: Scenario) -> None:
+    assert list(scenario.final) == ["fetch", "dbt", "publish"]
+    for stage, run in scenario.final.items():
+        assert run["status"] == "FAILURE", stage
+        assert f"The process of this run ({scenario.killed[stage]['pid']}) is gone" in run["message"], stage
+        assert run["slots"] == [], stage
+
+
+def test_dbt_dies_with_a_run_killed_during_the_build(scenario: Scenario) -> None:
+    (dbt,) = scenario.killed["dbt"]["children"]
+    assert dbt["command"] == "dbt build", dbt
+    assert not [line for line in scenario.log if "outlived its run" in line], scenario.log
+    assert not runlock.process_alive(dbt["pid"], started=dbt["started"])
+
+
+def test_the_publishing_run_keeps_the_batches_the_mart_was_built_from(scenario: Scenario) -> None:
+    # BARNHALSA_KEEP_BATCHES=1: each landing folder keeps one batch, the one the mart was built from
+    assert {"kolada", "scb/scb_population"} <= set(scenario.batches)
+    for folder, batches in scenario.batches.items():
+        assert len(batches) == 1 and batches[0] in scenario.published_batches, (folder, batches)
+    assert " - published_mart - retention: kolada: removed " in scenario.outputs["after-kills"]

@@ -1,5 +1,5 @@
-"""Runs that heal themselves: a crash never blocks the next run, one refresh at a time, SIGINT and
-SIGTERM stop a run within 10 s, the raw landing's retention.
+"""Runs that heal themselves: one refresh at a time, SIGINT and SIGTERM stop a run within 10 s,
+the raw landing's retention (a run killed with SIGKILL: ``tests/test_crash_and_readers.py``).
 
 Real processes (``python -m orchestration.run``, ``make dev``) killed with real signals, a real
 Dagster instance configured as ``dagster_home/dagster.yaml`` (one slot per pool, one run at a
@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -101,20 +101,8 @@ class Runner:
     def holder(self) -> dict:
         return runlock.read_holder(self.lock) if self.lock.exists() else {}
 
-    @contextmanager
-    def instance(self) -> Iterator:
-        from dagster import DagsterInstance
-
-        old = os.environ.get("DAGSTER_HOME")
-        os.environ["DAGSTER_HOME"] = str(self.home)
-        try:
-            with DagsterInstance.get() as instance:
-                yield instance
-        finally:
-            if old is None:
-                del os.environ["DAGSTER_HOME"]
-            else:
-                os.environ["DAGSTER_HOME"] = old
+    def instance(self) -> AbstractContextManager:
+        return dagster_instance(self.home)
 
     def leftovers(self) -> list[str]:
         """Temporary files and unfinished batches in the warehouse."""
@@ -122,6 +110,23 @@ class Runner:
         return sorted(
             p.relative_to(self.warehouse).as_posix() for pat in patterns for p in self.warehouse.glob(pat)
         )
+
+
+@contextmanager
+def dagster_instance(home: Path) -> Iterator:
+    """The Dagster instance of the Dagster home ``home``, as the runs there see it."""
+    from dagster import DagsterInstance
+
+    old = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with DagsterInstance.get() as instance:
+            yield instance
+    finally:
+        if old is None:
+            del os.environ["DAGSTER_HOME"]
+        else:
+            os.environ["DAGSTER_HOME"] = old
 
 
 def claimed_slots(instance, run_id: str) -> list[str]:
@@ -141,92 +146,6 @@ def kolada_data_requested(sources: LocalSources, since: int) -> Callable[[], boo
 def local_sources() -> LocalSources:
     """What the shared published warehouse was fetched from (tests/conftest.py), on other ports."""
     return build(list(SMALL_REGIONS), YEARS, POPULATION_YEARS)
-
-
-AFTER_KILL_SECONDS = 300  # a run held up by the dead run's pool slot would wait for ever
-
-
-def test_a_run_killed_during_the_kolada_fetch_never_blocks_the_next(
-    tmp_path: Path, published: Published
-) -> None:
-    from dagster import DagsterRunStatus
-
-    sources = local_sources()
-    with serve(sources):
-        runner = Runner(tmp_path, sources)
-        published.copy_to(runner.warehouse)
-        mart = runner.warehouse / "mart.duckdb"
-        before = mart.read_bytes()
-
-        # kill -9 while the Kolada fetch waits for its first data answer
-        sources.kolada.fault("slow", match="/data/", times=1, delay=600)
-        proc, _ = runner.start(BARNHALSA_FORCE="1")
-        wait_for(
-            kolada_data_requested(sources, len(sources.kolada.arrived)), 600, "Kolada data request", proc
-        )
-        killed = runner.holder()
-        proc.kill()
-        proc.wait()
-        assert killed["pid"] == proc.pid
-        with runner.instance() as instance:  # what the crash leaves: a run STARTED holding its slot
-            assert instance.get_run_by_id(killed["run_id"]).status == DagsterRunStatus.STARTED
-            assert claimed_slots(instance, killed["run_id"]) == [
-                "kolada_api:landing__kolada",
-                "kolada_api:landing__kolada (waiting)",  # Dagster's pending-step row, assigned the slot
-            ]
-        partial = runner.leftovers()
-        assert len(partial) == 1 and partial[0].startswith("raw/kolada/") and partial[0].endswith(".partial")
-        assert mart.read_bytes() == before
-
-        # the next run is not held up by the dead one, and says what it cleaned up
-        status, output, seconds = runner.run(
-            timeout=AFTER_KILL_SECONDS, BARNHALSA_FORCE="1", BARNHALSA_KEEP_BATCHES="1"
-        )
-    print(f"the run after kill -9 {seconds:.1f} s")
-    assert status == 3, output[-3000:]  # published; three catalogued tables have no shape on record
-    assert (
-        f"refresh_mart: cleanup: run {killed['run_id']} (refresh_mart, process {proc.pid}) died: marked"
-        " failed, freed its slot in pool kolada_api (landing__kolada)\n"
-    ) in output
-    assert f"refresh_mart: cleanup: removed unfinished landing batch {partial[0]} (" in output
-    assert "blocked by limit for pool" not in output
-    with runner.instance() as instance:
-        run = instance.get_run_by_id(killed["run_id"])
-        assert run.status == DagsterRunStatus.FAILURE
-        failure = instance.all_logs(run.run_id)[-1]
-        assert f"The process of this run ({proc.pid}) is gone" in failure.dagster_event.message
-        assert claimed_slots(instance, run.run_id) == []
-    assert runner.leftovers() == []
-    assert mart.read_bytes() != before  # the next run published
-    # BARNHALSA_KEEP_BATCHES=1: each landing folder keeps one batch, the one the mart was built from
-    recorded = state.read_state(runner.warehouse / "build.duckdb")
-    built_from = set(recorded[state.PUBLISHED_BATCHES].split(","))
-    folders = housekeeping.landing_folders(runner.warehouse / "raw")
-    assert {f.relative_to(runner.warehouse / "raw").as_posix() for f in folders} >= {
-        "kolada",
-        "scb/scb_population",
-    }
-    for folder in folders:
-        batches = [p.name for p in folder.iterdir() if p.is_dir()]
-        assert len(batches) == 1 and batches[0] in built_from, (folder, batches)
-    assert " - published_mart - retention: kolada: removed 1 batch(es) (" in output  # after publishing
-
-
-def test_dbt_dies_with_a_run_killed_during_the_build(tmp_path: Path) -> None:
-    sources = local_sources()
-    with serve(sources):
-        runner = Runner(tmp_path, sources)
-        proc, log = runner.start()
-        children = wait_for(lambda: runner.holder().get("children"), 600, "dbt build", proc)
-        time.sleep(2)  # well into the build
-        proc.kill()
-        proc.wait()
-    dbt = children[0]
-    assert dbt["command"] == "dbt build", dbt
-    wait_for(
-        lambda: not runlock.process_alive(dbt["pid"], started=dbt["started"]), 5, "end of dbt after kill -9"
-    )
-    duckdb.connect(str(runner.warehouse / "build.duckdb")).close()  # nobody holds the build database
 
 
 def test_one_run_at_a_time_and_sigterm_or_sigint_stop_a_run_within_10_s(
