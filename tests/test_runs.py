@@ -239,14 +239,15 @@ def processes_naming(text: str) -> list[str]:
 
 
 @contextmanager
-def make_dev(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, Path]]:
+def make_dev(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, Path, int]]:
     """``make dev`` on a free port, in a process group of its own (as a terminal runs it)."""
     home = tmp_path / "home"
     log = tmp_path / "dev.log"
+    port = free_port()
     proc = subprocess.Popen(
         # PYTHON: the interpreter the venv was made from (it has uv); under `uv run` (make test)
         # the venv's own python3 comes first on PATH and has neither uv nor pip
-        ["make", "dev", f"DAGSTER_HOME={home}", f"DEV_ARGS=-p {free_port()}", f"PYTHON={BASE_PYTHON}"],
+        ["make", "dev", f"DAGSTER_HOME={home}", f"DEV_ARGS=-p {port}", f"PYTHON={BASE_PYTHON}"],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
@@ -255,7 +256,7 @@ def make_dev(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.P
     )
     try:
         wait_for(lambda: "Serving dagster-webserver" in log.read_text(), 600, "Dagster UI", proc)
-        yield proc, log
+        yield proc, log, port
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -278,28 +279,12 @@ def test_make_dev_stops_within_10_s_on_sigterm_with_a_run_in_progress(tmp_path: 
             con.execute("create table meta_publication as select 'before' as run_id")
         published = mart.read_bytes()
         env = {**runner.env, "BARNHALSA_FORCE": "1"}
-        with make_dev(tmp_path, env) as (dev, log):
-            (tmp_path / "run.yaml").write_text(json.dumps(CONFIG))
-            launch = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "dagster",
-                    "job",
-                    "launch",
-                    "-w",
-                    "workspace.yaml",
-                    "-j",
-                    "refresh_mart",
-                ]
-                + ["-c", str(tmp_path / "run.yaml")],
-                cwd=ROOT,
-                env={**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"},
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            assert launch.returncode == 0, launch.stderr[-3000:]
+        with make_dev(tmp_path, env) as (dev, log, port):
+            from dagster_graphql import DagsterGraphQLClient
+
+            # launched as the UI's Launchpad does: a GraphQL request to the webserver
+            client = DagsterGraphQLClient("127.0.0.1", port_number=port)
+            assert client.submit_job_execution("refresh_mart", run_config=CONFIG)
             wait_for(kolada_data_requested(sources, 0), 600, "Kolada data request of the launched run", dev)
             began = time.monotonic()
             os.kill(dev.pid, signal.SIGTERM)  # `kill <make's pid>`: make passes it on
@@ -331,7 +316,7 @@ def test_make_dev_stops_within_10_s_on_ctrl_c(tmp_path: Path) -> None:
     home.mkdir()
     shutil.copy(PROJECT_INSTANCE, home / "dagster.yaml")
     env = {**os.environ, "BARNHALSA_WAREHOUSE_DIR": str(tmp_path / "warehouse")}
-    with make_dev(tmp_path, env) as (dev, log):
+    with make_dev(tmp_path, env) as (dev, log, _):
         began = time.monotonic()
         os.killpg(dev.pid, signal.SIGINT)  # Ctrl-C: the terminal signals make, uv and the rest of the group
         dev.wait(timeout=60)
