@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import localsources as local_sources  # noqa: E402
+from ingest.settings import Settings  # noqa: E402
 from report.build import build_reports  # noqa: E402
 from report.data import municipality_codes  # noqa: E402
 
@@ -89,7 +90,7 @@ def time_reports(mart: Path, root: Path) -> None:
     for pdf in (False, True):
         out = root / f"reports-{pdf}"
         started = time.perf_counter()
-        built = build_reports(mart, out, pdf=pdf)
+        built = build_reports(mart, out, pdf=pdf, chromium=Settings.from_environment().chromium)
         total = time.perf_counter() - started
         seconds = [r.seconds for r in built]
         what = "HTML + PDF (one Chromium)" if pdf else "HTML only"

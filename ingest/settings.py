@@ -1,6 +1,8 @@
 """Every setting the environment gives, read in this one module: the variable names, their
-defaults and how their text reads. The rest of the code asks ``Settings.from_environment()``
-when it needs a value and reads no environment variable itself.
+defaults and how their text reads. Only the entry points call ``Settings.from_environment()``
+(the Dagster resources in ``orchestration.resources`` when they are made, the command lines)
+and pass the values down; ingest, warehouse and report functions take them as arguments and
+read no environment variable themselves.
 
 Values whose check belongs to a layer are kept as the text given and checked there:
 ``storage_version`` by ``warehouse.publish``, ``keep_batches`` by ``warehouse.housekeeping``.
@@ -66,6 +68,11 @@ class Settings:
             chromium=text(CHROMIUM) or None,
             report_counties=tuple(c.strip() for c in text(REPORT_COUNTIES).split(",") if c.strip()),
         )
+
+
+def env_value(name: str) -> str | None:
+    """The environment variable a run config names (``{"env": NAME}``), as Dagster reads it."""
+    return os.environ.get(name)
 
 
 def _slash(url: str) -> str:

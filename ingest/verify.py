@@ -197,18 +197,10 @@ def summary(kpis: Sequence[KpiCheck], tables: Sequence[TableCheck]) -> str:
 # --------------------------------------------------------------------------- main
 
 
-def source_urls() -> dict[str, str]:
-    """Each source's base URL, as the pipeline resolves it."""
-    return {"kolada": kolada.base_url(), "scb": pxweb.base_url("scb"), "fohm": pxweb.base_url("fohm")}
-
-
-def _unreachable(urls: dict[str, str]) -> str | None:
+def _unreachable(urls: dict[str, str], given: frozenset[str]) -> str | None:
+    """Which hosts cannot be reached; ``given``: the sources whose URL the environment set."""
     settings = {
-        (
-            URL_VARIABLES[s]
-            if s in Settings.from_environment().base_urls_given
-            else f"{URL_VARIABLES[s]} not set, the default"
-        ): url
+        (URL_VARIABLES[s] if s in given else f"{URL_VARIABLES[s]} not set, the default"): url
         for s, url in urls.items()
     }
     unreachable = preflight.unreachable_hosts(settings, PREFLIGHT_TIMEOUT)
@@ -234,8 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--record", type=Path, metavar="DIR", help="keep every metadata body under DIR/<source>/<batch>/"
     )
     args = parser.parse_args(argv)
-    urls = source_urls()
-    problem = _unreachable(urls)
+    settings = Settings.from_environment()  # the same base URLs as the pipeline
+    urls = {s: settings.base_urls[s] for s in SOURCES}
+    problem = _unreachable(urls, settings.base_urls_given)
     if problem:
         print(problem, file=sys.stderr)
         return 2

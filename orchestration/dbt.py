@@ -6,6 +6,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from dagster_dbt import (
 )
 from packaging import version
 
+from ingest import settings
 from orchestration.resources import WarehouseResource
 from warehouse import runlock, state
 
@@ -109,6 +111,26 @@ class BarnhalsaDbtCli(DbtCliResource):
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         return None
 
+    def cli_in(self, warehouse_root: Path, args: Sequence[str], **kwargs: Any) -> Any:
+        """``cli`` with dbt's profile (``BARNHALSA_WAREHOUSE_DIR``) on ``warehouse_root``, the
+        warehouse resource's folder: dagster-dbt gives dbt a copy of this process's environment."""
+        with _variable(settings.WAREHOUSE_DIR, str(warehouse_root)):
+            return self.cli(args, **kwargs)
+
+
+@contextmanager
+def _variable(name: str, value: str) -> Iterator[None]:
+    """``name=value`` in this process's environment for the block, then as it was."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
 
 class BarnhalsaDbtTranslator(DagsterDbtTranslator):
     """Groups dbt models by layer; dbt sources map to ingest assets through ``meta.dagster``."""
@@ -144,7 +166,7 @@ def barnhalsa_dbt(
     fingerprint = state.build_fingerprint(warehouse.build_db, state.dbt_project_digest())
     full_build = not context.is_subset
     if (
-        not state.forced()
+        not warehouse.settings.force
         and warehouse.mart_db.exists()
         and state.build_is_published(warehouse.build_db, fingerprint)
     ):
@@ -157,7 +179,7 @@ def barnhalsa_dbt(
     # (tests/test_mart.py), not in every refresh (about 4 s of each build).
     target = parse_state_target(context.run.run_id, warehouse.root)
     args = ["build", "--exclude-resource-type", "unit_test"]
-    invocation = dbt.cli(args, context=context, target_path=target)
+    invocation = dbt.cli_in(warehouse.root, args, context=context, target_path=target)
     # On SIGINT/SIGTERM dagster-dbt passes SIGINT on to dbt and waits for it; not the default 25 s,
     # so that the run stops within 10 s (python -m orchestration.run stops the rest).
     invocation.termination_timeout_seconds = DBT_STOP_SECONDS

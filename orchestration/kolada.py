@@ -54,9 +54,9 @@ def kolada_landing(
     landing = Landing(warehouse.raw_dir, kolada.SOURCE)
     previous = landing.latest_or_none()
     try:
-        result = _fetch(context, kolada_api, landing, previous)
+        result = _fetch(context, kolada_api, landing, previous, force=warehouse.settings.force)
     except (TransportError, OSError) as exc:  # no usable answer; a malformed one fails the run
-        if previous is None or state.strict():
+        if previous is None or warehouse.settings.strict:
             raise  # without a good batch there is no region list to build a mart on
         failure = landing.record_failure(str(exc))
         context.log.warning(
@@ -76,12 +76,13 @@ def kolada_landing(
 
 
 def _fetch(
-    context: AssetExecutionContext, kolada_api: KoladaResource, landing: Landing, previous
+    context: AssetExecutionContext, kolada_api: KoladaResource, landing: Landing, previous, *, force: bool
 ) -> MaterializeResult:
-    """Ask Kolada whether anything changed since ``previous``; fetch and land a batch if so."""
+    """Ask Kolada whether anything changed since ``previous`` (not with ``force``); fetch and land
+    a batch if so."""
     kpi_ids = catalog.source_refs(kolada.SOURCE)
     years = kolada_api.year_list()
-    if previous is not None and not state.forced():
+    if previous is not None and not force:
         checker = kolada_api.client(None)
         unchanged, reason = checker.unchanged_since(previous, kpi_ids, years)
         context.log.info(f"Kolada change check against {previous.path.name}: {reason}")
@@ -161,7 +162,7 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     landing = Landing(warehouse.raw_dir, kolada.SOURCE)
     batch, failure = landing.latest(), landing.failure()
     loads = state.kolada_loads(load_key(batch, failure), RAW_TABLES)
-    if state.loads_unchanged(warehouse.build_db, loads):
+    if state.loads_unchanged(warehouse.build_db, loads, force=warehouse.settings.force):
         context.log.info(f"raw.kolada_* already hold {batch.path}; nothing to load")
         for table in RAW_TABLES:
             yield MaterializeResult(
@@ -174,7 +175,7 @@ def kolada_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
         values = tables["values"]
         periods = sorted({v["period"] for v in values})
         years = batch.info().get("years") or periods
-        if state.strict():
+        if warehouse.settings.strict:
             kolada.check_expected_kpis(values, kpi_ids, years, f"landing batch {batch.path}")
         kolada.check_region_codes(values, tables["municipality"])
         if not tables["municipality_groups"]:

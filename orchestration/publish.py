@@ -33,10 +33,14 @@ MART_MODELS = [
 )
 def published_mart(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     publication = publish_mart(
-        warehouse.build_db, warehouse.mart_db, run_id=context.run_id, export_dir=warehouse.export_dir
+        warehouse.build_db,
+        warehouse.mart_db,
+        run_id=context.run_id,
+        export_dir=warehouse.export_dir,
+        storage_version=warehouse.settings.storage_version,
     )
     state.record_publication(warehouse.build_db)
-    for line in housekeeping.apply_retention(warehouse.root):
+    for line in housekeeping.apply_retention(warehouse.root, warehouse.settings.keep_batches):
         context.log.info(line)
     context.log.info(
         f"Published {publication.path} ({publication.bytes} bytes) and"

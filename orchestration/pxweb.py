@@ -47,10 +47,10 @@ def landing_asset(spec: PxTable) -> AssetsDefinition:
         client = pxweb.client(spec.source)
         landing = landing_for(warehouse.raw_dir, spec)
         try:
-            outcome = fetch_table(client, spec, landing, force=state.forced())
+            outcome = fetch_table(client, spec, landing, force=warehouse.settings.force)
         except (SourceError, LandingError, OSError) as exc:
             failure = landing.record_failure(str(exc))
-            if state.strict() and spec.verified:
+            if warehouse.settings.strict and spec.verified:
                 raise
             kept = landing.latest_or_none()
             context.log.warning(
@@ -138,7 +138,8 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
     batches = {key: landing.latest_or_none() for key, landing in landings.items()}
     failures = {key: landing.failure() for key, landing in landings.items()}
     loads = state.pxweb_loads({s.key: (s.kind, load_key(batches[s.key], failures[s.key])) for s in TABLES})
-    if state.loads_unchanged(warehouse.build_db, loads) and state.tables_exist(
+    force, strict = warehouse.settings.force, warehouse.settings.strict
+    if state.loads_unchanged(warehouse.build_db, loads, force=force) and state.tables_exist(
         warehouse.build_db, "raw", ["pxweb_status"]
     ):
         context.log.info("raw.pxweb_values and raw.scb_population already hold the newest batches")
@@ -159,7 +160,7 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
                 )
                 break
             except SourceError as exc:  # quarantine it; the next older accepted batch, if any
-                if state.strict() and spec.verified:
+                if strict and spec.verified:
                     raise
                 error = f"{exc} (landing batch {batch.path.name} rejected)"
                 batch.reject(str(exc))
@@ -187,7 +188,7 @@ def pxweb_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> I
             empty_indicators=empty,
             expected_indicators=len(spec.indicators),
         )
-        if state.strict() and spec.verified and (status.status != "fresh" or empty):
+        if strict and spec.verified and (status.status != "fresh" or empty):
             raise SourceError(f"BARNHALSA_STRICT=1: {status.line}")
         statuses.append(status)
         (values if spec.kind == "indicator" else population).extend(rows or [])

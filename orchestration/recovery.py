@@ -142,12 +142,15 @@ def start_of_run(
     previous: dict | None,
     current_run_id: str | None = None,
     retention: bool = True,
+    *,
+    keep_batches: str,
 ) -> list[str]:
-    """Everything a run does first, with the refresh lock held; one line per thing done."""
+    """Everything a run does first, with the refresh lock held; one line per thing done.
+    ``keep_batches``: the landing's retention as given (``Settings.keep_batches``)."""
     lines = housekeeping.remove_leftovers(root, previous)
     lines += fail_dead_runs(instance, noticed_by(current_run_id), current_run_id)
     if retention:
-        lines += housekeeping.apply_retention(root)
+        lines += housekeeping.apply_retention(root, keep_batches)
     return lines
 
 

@@ -12,7 +12,6 @@ from dagster import (
 from pydantic import Field
 
 from ingest import settings
-from ingest.settings import Settings
 from orchestration.resources import WarehouseResource
 from report.build import build_reports
 from report.data import county_codes
@@ -33,11 +32,12 @@ class CountyReportConfig(Config):
     pdf: bool = Field(default=True, description="Also print each report to PDF (needs Chromium).")
 
 
-def configured_counties(config: CountyReportConfig | None = None) -> list[str]:
-    """The run config's counties, else ``BARNHALSA_REPORT_COUNTIES`` (comma-separated); empty: all."""
+def configured_counties(config: CountyReportConfig | None, warehouse: WarehouseResource) -> list[str]:
+    """The run config's counties, else ``BARNHALSA_REPORT_COUNTIES`` (comma-separated, the
+    warehouse resource's ``settings``); empty: all."""
     if config is not None and config.counties:
         return list(config.counties)
-    return list(Settings.from_environment().report_counties)
+    return list(warehouse.settings.report_counties)
 
 
 @asset(
@@ -55,7 +55,7 @@ def configured_counties(config: CountyReportConfig | None = None) -> list[str]:
 def county_reports(
     context: AssetExecutionContext, config: CountyReportConfig, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    counties = configured_counties(config) or county_codes(warehouse.mart_db)
+    counties = configured_counties(config, warehouse) or county_codes(warehouse.mart_db)
     built = build_reports(
         warehouse.mart_db,
         warehouse.reports_dir,
@@ -63,6 +63,7 @@ def county_reports(
         pdf=config.pdf,
         log=context.log.info,
         text_dir=warehouse.report_text_dir,
+        chromium=warehouse.settings.chromium,
     )
     return MaterializeResult(
         metadata={

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import uuid
 from pathlib import Path
 
-from orchestration import stopping
+from ingest.settings import BASE_URL_VARIABLES, Settings, env_value
+from orchestration import outcome, stopping
 from warehouse import housekeeping, runlock
 
 FETCHING_JOBS = {"refresh_mart"}
@@ -54,11 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     run_config = json.loads(args.config.read_text()) if args.config else None
-    root = warehouse_root(run_config)
+    settings = Settings.from_environment()  # the resources read the same when they are made
+    root = warehouse_root(run_config, settings)
     if args.job in FETCHING_JOBS and not args.no_preflight:  # before the lock: nothing is written
         from ingest import preflight
 
-        unreachable = preflight.unreachable_hosts(source_urls(run_config), PREFLIGHT_TIMEOUT)
+        unreachable = preflight.unreachable_hosts(source_urls(run_config, settings), PREFLIGHT_TIMEOUT)
         if unreachable:
             print(preflight.message(args.job, unreachable), file=sys.stderr)
             return 2
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with stopping.Stopper(args.job, root) as stopper:
             try:
-                return _locked_main(args, run_config, root, held, stopper)
+                return _locked_main(args, run_config, root, held, stopper, settings.keep_batches)
             except stopping.Interrupted as stop:
                 print(
                     f"{args.job}: stopped by {signal.Signals(stop.signum).name}; {stopper.mart_note()}",
@@ -81,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         runlock.release(root)
 
 
-def _locked_main(args, run_config: dict | None, root: Path, held, stopper) -> int:
-    """``main`` with the warehouse's refresh lock held."""
+def _locked_main(args, run_config: dict | None, root: Path, held, stopper, keep_batches: str) -> int:
+    """``main`` with the warehouse's refresh lock held; ``keep_batches``: ``Settings.keep_batches``."""
     cleanup = [f"{args.job}: cleanup: {line}" for line in housekeeping.remove_leftovers(root, held.previous)]
     for line in cleanup:
         print(line, file=sys.stderr)
@@ -90,7 +91,7 @@ def _locked_main(args, run_config: dict | None, root: Path, held, stopper) -> in
         same, reason = nothing_changed(run_config)
         if same and reports_current(run_config):
             if held.previous:  # the last holder died: its run is still marked as running
-                start_of_run(args.job, root, None, retention=False)
+                start_of_run(args.job, root, None, keep_batches, retention=False)
             print(
                 f"{args.job}: nothing changed since the published mart ({reason}); no run started",
                 file=sys.stderr,
@@ -112,7 +113,7 @@ def _locked_main(args, run_config: dict | None, root: Path, held, stopper) -> in
     job = defs.resolve_job_def(args.job)
     run_id = str(uuid.uuid4())
     with DagsterInstance.get() as instance:
-        start_of_run(args.job, root, instance, run_id=run_id)
+        start_of_run(args.job, root, instance, keep_batches, run_id=run_id)
         runlock.set_run(root, run_id, args.job)
         stopper.instance, stopper.run_id = instance, run_id
         result = job.execute_in_process(
@@ -124,16 +125,18 @@ def _locked_main(args, run_config: dict | None, root: Path, held, stopper) -> in
             file=sys.stderr,
         )
         return stopper.exit_status
-    checks = _failed_checks(result)
+    checks = outcome.failed_checks(result)
     if result.success:
         print(f"{args.job}: run {result.run_id} succeeded", file=sys.stderr)
         for line in checks:
             print(f"  {line}", file=sys.stderr)
         return source_summary(run_config)
-    return _report_failure(args.job, result, checks)
+    return outcome.report_failure(args.job, result, checks)
 
 
-def start_of_run(job: str, root: Path, instance, run_id: str | None = None, retention: bool = True) -> None:
+def start_of_run(
+    job: str, root: Path, instance, keep_batches: str, run_id: str | None = None, retention: bool = True
+) -> None:
     """Mark the runs whose process died failed and free their pool slots; prune the landing."""
     from orchestration import recovery
 
@@ -141,20 +144,18 @@ def start_of_run(job: str, root: Path, instance, run_id: str | None = None, rete
         from dagster import DagsterInstance
 
         with DagsterInstance.get() as instance:
-            return start_of_run(job, root, instance, run_id, retention)
+            return start_of_run(job, root, instance, keep_batches, run_id, retention)
     lines = recovery.fail_dead_runs(instance, recovery.noticed_by(run_id), run_id)
     if retention:
-        lines += housekeeping.apply_retention(root)
+        lines += housekeeping.apply_retention(root, keep_batches)
     for line in lines:
         print(f"{job}: cleanup: {line}", file=sys.stderr)
 
 
-def warehouse_root(run_config: dict | None) -> Path:
+def warehouse_root(run_config: dict | None, settings: Settings) -> Path:
     """The warehouse folder the job will use (as ``WarehouseResource.root``), without Dagster."""
-    import warehouse
-
     configured = (run_config or {}).get("resources", {}).get("warehouse", {}).get("config", {}).get("dir")
-    return Path(configured).resolve() if configured else warehouse.warehouse_dir()
+    return Path(configured).resolve() if configured else settings.warehouse_dir
 
 
 def source_summary(run_config: dict | None) -> int:
@@ -196,64 +197,28 @@ def late_indicators(build_db: Path) -> list[str]:
     ]
 
 
-def _report_failure(job: str, result, checks: list[str]) -> int:
-    failed = [
-        f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"
-        for event in result.all_events
-        if event.event_type_value == "STEP_FAILURE"
-        and event.event_specific_data.error.cls_name != "DagsterAssetCheckFailedError"  # listed below
-    ]
-    print(f"{job}: run {result.run_id} FAILED", file=sys.stderr)
-    for line in [*failed, *checks]:
-        print(f"  {line}", file=sys.stderr)
-    return 1
-
-
-def _failed_checks(result) -> list[str]:
-    """Failed asset checks, blocking ERRORs first: check, asset and the failing expectations."""
-    lines = []
-    for evaluation in result.get_asset_check_evaluations():
-        if evaluation.passed:
-            continue
-        severity = getattr(evaluation.severity, "value", str(evaluation.severity))
-        kind = "blocking check" if severity == "ERROR" else "check"
-        lines.append(
-            (
-                severity != "ERROR",
-                f"{severity}: {kind} {evaluation.check_name} on {evaluation.asset_key.to_user_string()}:"
-                f" {evaluation.description or 'failed'}",
-            )
-        )
-    return [line for _, line in sorted(lines, key=lambda item: item[0])]
-
-
-def source_urls(run_config: dict | None) -> dict[str, str]:
+def source_urls(run_config: dict | None, settings: Settings) -> dict[str, str]:
     """Each source's base URL as the job resolves it, keyed by where it is set.
 
     The run config's resource setting, else the environment variable, else the live API (as
     ``KoladaResource`` and ``PxWebResource`` do), without loading Dagster.
     """
-    from ingest import kolada, pxweb
-
     resources = (run_config or {}).get("resources", {})
-    settings = [
-        ("kolada_api", "base_url", "KOLADA_BASE_URL", kolada.DEFAULT_BASE_URL),
-        *(
-            ("pxweb", f"{source}_base_url", pxweb.BASE_URL_VARIABLES[source], pxweb.DEFAULT_BASE_URLS[source])
-            for source in ("scb", "fohm")
-        ),
-    ]
     urls = {}
-    for resource, key, variable, default in settings:
+    for resource, key, source in [
+        ("kolada_api", "base_url", "kolada"),
+        *(("pxweb", f"{s}_base_url", s) for s in ("scb", "fohm")),
+    ]:
         value = resources.get(resource, {}).get("config", {}).get(key)
         if isinstance(value, dict) and "env" in value:  # {"env": "VAR"}: Dagster reads the variable
-            value = os.environ.get(value["env"])
+            value = env_value(value["env"])
+        variable = BASE_URL_VARIABLES[source]
         if value:
             urls[f"resources.{resource}.config.{key}"] = value
-        elif os.environ.get(variable):
-            urls[variable] = os.environ[variable]
+        elif source in settings.base_urls_given:
+            urls[variable] = settings.base_urls[source]
         else:
-            urls[f"{variable} not set, the default"] = default
+            urls[f"{variable} not set, the default"] = settings.base_urls[source]
     return urls
 
 
@@ -269,7 +234,7 @@ def nothing_changed(run_config: dict | None) -> tuple[bool, str]:
         return resources.get(name, {}).get("config", {})
 
     kolada_api, pxweb = KoladaResource(**config("kolada_api")), PxWebResource(**config("pxweb"))
-    warehouse = WarehouseResource(**config("warehouse"))
+    warehouse = WarehouseResource(**config("warehouse"))  # each reads the environment when made
     try:
         return freshness.unchanged(
             raw_dir=warehouse.raw_dir,
@@ -281,6 +246,7 @@ def nothing_changed(run_config: dict | None) -> tuple[bool, str]:
             pxweb_client=pxweb.client,
             tables=catalog.load_pxweb_tables(),
             surveys_dir=warehouse.surveys_dir,
+            force=warehouse.settings.force,
         )
     except Exception as exc:  # the job will meet the same problem and report it properly
         return False, f"change check failed: {exc}"
@@ -295,18 +261,11 @@ def reports_current(run_config: dict | None) -> bool:
     resources = (run_config or {}).get("resources", {})
     warehouse = WarehouseResource(**resources.get("warehouse", {}).get("config", {}))
     config = (run_config or {}).get("ops", {}).get("county_reports", {}).get("config", {})
-    counties = config.get("counties") or configured_counties() or None
+    counties = config.get("counties") or configured_counties(None, warehouse) or None
     try:
         return current(warehouse.mart_db, warehouse.reports_dir, counties, pdf=config.get("pdf", True))
     except Exception:
         return False
-
-
-def _root_cause(error) -> str:
-    """The first error below Dagster's wrappers: the source's or dbt's own words."""
-    while error is not None and error.cause is not None and (error.cls_name or "").startswith("Dagster"):
-        error = error.cause
-    return error.message.strip() if error is not None else "unknown error"
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ def survey_raw(context: AssetExecutionContext, warehouse: WarehouseResource) -> 
     started = time.perf_counter()
     batch = Landing(warehouse.raw_dir, SOURCE).latest_or_none()
     loads = state.survey_loads(batch.path.name if batch else None)
-    if state.loads_unchanged(warehouse.build_db, loads):
+    if state.loads_unchanged(warehouse.build_db, loads, force=warehouse.settings.force):
         context.log.info("raw.survey_values and raw.survey_indicators already hold the newest batch")
         for table in loads:
             metadata = {"table": f"raw.{table}", "unchanged": True}

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import warehouse
+from ingest.settings import Settings
 from report.build import build_reports
 from report.data import ReportError
 from report.pdf import BrowserError
@@ -32,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="reports folder (default: warehouse/reports)")
     parser.add_argument("--no-pdf", action="store_true", help="write the HTML only (no Chromium needed)")
     args = parser.parse_args(argv)
-    mart_db = args.mart or warehouse.mart_db()
-    reports_dir = args.out or warehouse.reports_dir()
+    settings = Settings.from_environment()
+    mart_db = args.mart or warehouse.mart_db(settings.warehouse_dir)
+    reports_dir = args.out or warehouse.reports_dir(settings.warehouse_dir)
     try:
         built = build_reports(
             mart_db,
@@ -41,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
             args.counties or None,
             pdf=not args.no_pdf,
             log=lambda m: print(m, file=sys.stderr),
-            text_dir=args.text or warehouse.report_text_dir(),
+            text_dir=args.text or settings.report_text_dir,
+            chromium=settings.chromium,
         )
     except (ReportError, BrowserError) as exc:
         print(f"report: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@ county is written first, then the PDFs are printed in one browser, then each cou
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
@@ -71,10 +72,12 @@ def build_reports(
     log: Callable[[str], None] = lambda message: None,
     printer: Callable[[list[tuple[Path, Path]]], list[tuple[Exception | None, float]]] | None = None,
     text_dir: Path | None = None,
+    chromium: str | None = None,
 ) -> list[BuiltReport]:
     """Build the reports of ``counties`` (county or municipality codes; default: every county).
 
-    ``text_dir`` holds the analysts' optional ``<code>.md`` files (``report.text``).
+    ``text_dir`` holds the analysts' optional ``<code>.md`` files (``report.text``); ``chromium``
+    the browser to print with (``Settings.chromium``; None: the first on PATH).
     One county's failure does not stop the others: they are swapped in, then ``ReportError``
     names every county that failed. No Chromium (``BrowserError``) fails the batch before
     anything is swapped. ``printer`` replaces ``report.pdf.print_pdfs`` (tests).
@@ -96,7 +99,9 @@ def build_reports(
                 staged.append(item)
         if pdf and staged:
             if printer is None:
-                from report.pdf import print_pdfs as printer
+                from report.pdf import print_pdfs
+
+                printer = functools.partial(print_pdfs, chromium=chromium)
             printed = printer([(s.print_html or s.html, s.pdf) for s in staged])
         else:
             printed = [(None, 0.0)] * len(staged)

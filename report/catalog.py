@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 import warehouse
 from ingest.catalog import CATALOG_PATH
+from ingest.settings import Settings
 from report.render import source_name
 from warehouse.publish import open_published
 
@@ -139,11 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mart", type=Path, help="the published mart (default: warehouse/mart.duckdb)")
     parser.add_argument("--out", type=Path, help="the page (default: reports/indikatorkatalog.html)")
     args = parser.parse_args(argv)
-    mart_db = args.mart or warehouse.mart_db()
+    root = Settings.from_environment().warehouse_dir
+    mart_db = args.mart or warehouse.mart_db(root)
     if not mart_db.exists():
         print(f"catalog: no published mart at {mart_db}; run make run first", file=sys.stderr)
         return 1
-    out = args.out or warehouse.reports_dir() / "indikatorkatalog.html"
+    out = args.out or warehouse.reports_dir(root) / "indikatorkatalog.html"
     print(f"catalog: wrote {write_catalogue(mart_db, out)}", file=sys.stderr)
     return 0
 

@@ -18,8 +18,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ingest.settings import Settings
-
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Flags for a headless Chromium on a closed network, as root, with no first-run or background traffic.
 CHROMIUM_ARGS = [
@@ -70,16 +68,16 @@ class BrowserError(RuntimeError):
     """No Chromium to print with, or Chromium failed; the message says which and what to do."""
 
 
-def find_chromium() -> str | None:
-    """``BARNHALSA_CHROMIUM`` if set, else the first Chromium or Chrome on PATH."""
-    configured = Settings.from_environment().chromium
+def find_chromium(configured: str | None = None) -> str | None:
+    """``configured`` (``BARNHALSA_CHROMIUM``: ``Settings.chromium``) if given, else the first
+    Chromium or Chrome on PATH."""
     if configured:
         return shutil.which(configured) or configured
     return next((path for name in CANDIDATES if (path := shutil.which(name))), None)
 
 
-def require_chromium() -> str:
-    path = find_chromium()
+def require_chromium(configured: str | None = None) -> str:
+    path = find_chromium(configured)
     if path is None:
         raise BrowserError(
             "report PDF: no Chromium found (looked at BARNHALSA_CHROMIUM and "
@@ -128,15 +126,18 @@ def offline_page(instance, blocked: list[str] | None = None):
 Printed = tuple[Exception | None, float]  # the error (None when printed) and the seconds it took
 
 
-def print_pdfs(jobs: Sequence[tuple[Path, Path]], parallel: int = 2) -> list[Printed]:
-    """Print each ``(html, pdf)`` pair, ``parallel`` pages at a time in one Chromium.
+def print_pdfs(
+    jobs: Sequence[tuple[Path, Path]], parallel: int = 2, chromium: str | None = None
+) -> list[Printed]:
+    """Print each ``(html, pdf)`` pair, ``parallel`` pages at a time in one Chromium
+    (``chromium``, as ``find_chromium`` takes it).
 
     Returns one entry per pair; a failed pair does not stop the others. Raises ``BrowserError``
     when there is no Chromium or it does not start.
     """
     if not jobs:
         return []
-    return asyncio.run(_print_all(list(jobs), require_chromium(), parallel))
+    return asyncio.run(_print_all(list(jobs), require_chromium(chromium), parallel))
 
 
 async def _print_all(jobs: list[tuple[Path, Path]], executable: str, parallel: int) -> list[Printed]:

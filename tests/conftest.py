@@ -103,9 +103,10 @@ def urls(kolada_server: KoladaServer, px_states) -> Iterator[dict[str, str]]:
 def require_chromium() -> str:
     """The browser the reports and the Data Docs test need; in CI it must be there (make test
     installs it)."""
+    from ingest.settings import Settings
     from report.pdf import find_chromium
 
-    path = find_chromium()
+    path = find_chromium(Settings.from_environment().chromium)
     if path is None:
         if os.environ.get("CI"):
             pytest.fail("no Chromium in CI: `make test` installs Debian's chromium (make browser)")

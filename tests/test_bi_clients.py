@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.settings import Settings
 from tests.conftest import Published
 from warehouse.exports import WORKBOOK
 from warehouse.publish import STORAGE_VERSION, publish_mart
@@ -196,10 +197,10 @@ def test_the_storage_version_can_be_lowered_for_duckdb_1_4_drivers(
     build, mart = tmp_path / "build.duckdb", tmp_path / "mart.duckdb"
     make_build_db(build)
     monkeypatch.setenv("BARNHALSA_STORAGE_VERSION", "v1.4.0")
-    publish_mart(build, mart)
+    publish_mart(build, mart, storage_version=Settings.from_environment().storage_version)
     assert storage_format(mart) == 67
     assert cli_rows(mart, "select count(*) as n from v_demo") == [{"n": "2"}]
     monkeypatch.setenv("BARNHALSA_STORAGE_VERSION", "1.4")
     with pytest.raises(PublishError, match="BARNHALSA_STORAGE_VERSION='1.4'"):
-        publish_mart(build, mart)
+        publish_mart(build, mart, storage_version=Settings.from_environment().storage_version)
     assert storage_format(mart) == 67  # the published file stays as it was

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -64,20 +65,45 @@ def test_settings_read_every_variable_with_its_default() -> None:
     assert given.warehouse_dir == Path("/tmp/w").resolve()
 
 
-def test_only_the_settings_module_reads_the_environment() -> None:
-    """Library code asks ``ingest.settings``; the runner, the dev server and the dbt child (entry
-    points and process plumbing) are the exceptions."""
-    entry_points = {
-        "orchestration/run.py",
-        "orchestration/dev.py",
-        "orchestration/dbt_child.py",
-        "orchestration/dbt.py",
-    }
-    reads = re.compile(r"os\.environ\.get|os\.getenv|os\.environ\[")
-    found = sorted(
-        str(path.relative_to(ROOT))
+def _library_modules() -> dict[str, str]:
+    return {
+        str(path.relative_to(ROOT)): path.read_text(encoding="utf-8")
         for layer in ("ingest", "warehouse", "expectations", "report", "orchestration")
         for path in (ROOT / layer).rglob("*.py")
-        if reads.search(path.read_text(encoding="utf-8"))
-    )
-    assert set(found) - entry_points == set()
+    }
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    """Only ``ingest/settings.py`` reads environment variables; the dbt child's process plumbing
+    (``orchestration/dbt.py`` sets the child's variables, ``orchestration/dbt_child.py`` reads
+    them) is the one exception."""
+    plumbing = {"ingest/settings.py", "orchestration/dbt.py", "orchestration/dbt_child.py"}
+    reads = re.compile(r"\bos\.environ\b|\bgetenv\b|\bfrom os import\b[^\n]*\benviron\b")
+    found = sorted(path for path, text in _library_modules().items() if reads.search(text))
+    assert set(found) - plumbing == set()
+
+
+def test_settings_are_read_by_the_entry_points_only() -> None:
+    """``Settings.from_environment`` is called by the Dagster resources when they are made and by
+    each command line's ``main``; every other function takes the values as arguments."""
+    made_by_resources = "orchestration/resources.py"
+    found = []
+    for path, text in _library_modules().items():
+        if path in ("ingest/settings.py", made_by_resources):
+            continue
+        tree = ast.parse(text)
+        inside_main = {
+            id(node)
+            for function in ast.walk(tree)
+            if isinstance(function, ast.FunctionDef) and function.name == "main"
+            for node in ast.walk(function)
+        }
+        found += [
+            f"{path}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute | ast.Name)
+            and "from_environment" in (getattr(node, "attr", None), getattr(node, "id", None))
+            and id(node) not in inside_main
+        ]
+    assert found == []
+    assert "from_environment" in _library_modules()[made_by_resources]

@@ -336,11 +336,13 @@ def test_build_fingerprint_follows_project_files_and_loads_but_not_dbt_output(tm
     state.record_loads(build, {"kolada_values": "20260101T000000Z"})
     second = state.build_fingerprint(build, digest)
     assert second != first
-    assert state.loads_unchanged(build, {"kolada_values": "20260101T000000Z"}) is False  # no such table
+    loaded = {"kolada_values": "20260101T000000Z"}
+    assert state.loads_unchanged(build, loaded, force=False) is False  # no such table
     with duckdb.connect(str(build)) as con:
         con.execute("create table raw.kolada_values as select 1 as x")
-    assert state.loads_unchanged(build, {"kolada_values": "20260101T000000Z"})
-    assert not state.loads_unchanged(build, {"kolada_values": "20260201T000000Z"})
+    assert state.loads_unchanged(build, loaded, force=False)
+    assert not state.loads_unchanged(build, {"kolada_values": "20260201T000000Z"}, force=False)
+    assert not state.loads_unchanged(build, loaded, force=True)  # BARNHALSA_FORCE=1
 
 
 def test_dbt_docs_open_on_the_projects_overview() -> None:

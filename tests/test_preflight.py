@@ -17,6 +17,7 @@ import pytest
 
 from ingest import preflight
 from ingest.http import HttpSettings, JsonHttpClient, SourceError
+from ingest.settings import Settings
 from orchestration.run import source_urls
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +110,7 @@ def test_source_urls_follow_run_config_then_environment_then_default(monkeypatch
     monkeypatch.setenv("SCB_BASE_URL", "http://scb.invalid/api/v2/")
     monkeypatch.delenv("FOHM_BASE_URL", raising=False)
     run_config = {"resources": {"pxweb": {"config": {"scb_base_url": "http://127.0.0.1:8766/api/v2/"}}}}
-    assert source_urls(run_config) == {
+    assert source_urls(run_config, Settings.from_environment()) == {
         "KOLADA_BASE_URL": "http://kolada.invalid/v3/",
         "resources.pxweb.config.scb_base_url": "http://127.0.0.1:8766/api/v2/",
         "FOHM_BASE_URL not set, the default": (

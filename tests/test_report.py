@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.settings import Settings
 from report import charts
 from report.build import build_reports, report_paths, reports_current
 from report.data import Cell, ReportError
@@ -249,7 +250,7 @@ def test_the_report_renders_every_chart_offline_in_chromium(reports: Reports) ->
     expected = int(parse(html).meta["charts"])
     errors: list[str] = []
     blocked: list[str] = []
-    with browser() as instance:
+    with browser(require_chromium()) as instance:
         page = offline_page(instance, blocked)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -304,7 +305,8 @@ def test_a_report_that_fails_to_print_does_not_stop_the_batch(tmp_path: Path) ->
         html.write_text(f'<!doctype html><html lang="sv"><title>{name}</title><h1>Rapport {name}</h1></html>')
         pages.append((html, tmp_path / f"{name}.pdf"))
     pages[1] = (tmp_path / "missing.html", tmp_path / "missing.pdf")  # Chromium cannot load it
-    printed = print_pdfs(pages, parallel=1)  # one page: the failure's slot prints c and d
+    # one page: the failure's slot prints c and d
+    printed = print_pdfs(pages, parallel=1, chromium=require_chromium())
     assert [error is None for error, _ in printed] == [True, False, True, True]
     assert "missing.html" in str(printed[1][0])
     for html, pdf in (pages[0], pages[2], pages[3]):
@@ -377,10 +379,10 @@ def test_a_failed_build_leaves_the_previous_report_as_it_was(
     before = {p.name: p.read_bytes() for p in (out / "24").iterdir()}
     monkeypatch.setenv("BARNHALSA_CHROMIUM", "/bin/false")
     with pytest.raises(BrowserError, match="Chromium at /bin/false did not start"):
-        build_reports(reports.mart, out, ["24"])
+        build_reports(reports.mart, out, ["24"], chromium=Settings.from_environment().chromium)
     monkeypatch.setenv("BARNHALSA_CHROMIUM", str(tmp_path / "no-such-chromium"))
     with pytest.raises(BrowserError, match="does not exist"):
-        build_reports(reports.mart, out, ["24"])
+        build_reports(reports.mart, out, ["24"], chromium=Settings.from_environment().chromium)
 
     def crashing(jobs):  # Chromium dies while printing, after the HTML is written
         return [(RuntimeError("renderer crashed"), 0.1) for _ in jobs]
@@ -635,7 +637,7 @@ def test_the_report_is_swedish_throughout_with_no_internal_ids(
     """No English word, no doubled word, no internal id or local path, in the HTML a reader sees
     and in the PDF's text; the survey named by its title; school years as the survey means them."""
     if code == "1780":
-        build_reports(reports.mart, tmp_path, [code])
+        build_reports(reports.mart, tmp_path, [code], chromium=Settings.from_environment().chromium)
         html, pdf = report_paths(tmp_path, code)
     else:
         html, pdf = report_paths(reports.reports_dir, code)
@@ -724,7 +726,7 @@ def test_the_report_has_no_serious_or_critical_accessibility_violations(
         pytest.skip("axe-core not installed (make axe)")
     build_reports(reports.mart, tmp_path, ["1780"], pdf=False)
     results = {}
-    with browser() as instance:
+    with browser(require_chromium()) as instance:
         for html in (report_paths(reports.reports_dir, "17")[0], report_paths(tmp_path, "1780")[0]):
             page = offline_page(instance)
             page.goto(html.resolve().as_uri(), wait_until="load")

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.settings import Settings
 from localsources import LocalSources, build, serve
 from localsources.kolada_server import SMALL_REGIONS
 from tests.conftest import POPULATION_YEARS, YEARS, Published
@@ -423,6 +424,11 @@ def make_batches(folder: Path, count: int, day: int = 1) -> list[str]:
     return names
 
 
+def keep_batches() -> str:
+    """``BARNHALSA_KEEP_BATCHES`` as the entry points read it (``Settings.keep_batches``)."""
+    return Settings.from_environment().keep_batches
+
+
 def test_retention_keeps_the_newest_batches_and_those_the_published_mart_was_built_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -439,8 +445,8 @@ def test_retention_keeps_the_newest_batches_and_those_the_published_mart_was_bui
     state.write_state(build_db, {state.PUBLISHED_BATCHES: ",".join([kolada[1], survey[0], scb[0]])})
     mart.write_bytes(b"published")
 
-    lines = housekeeping.apply_retention(tmp_path)  # default: the newest 5
-    assert housekeeping.keep_batches() == housekeeping.DEFAULT_KEEP_BATCHES == 5
+    lines = housekeeping.apply_retention(tmp_path, keep_batches())  # default: the newest 5
+    assert housekeeping.keep_batches(keep_batches()) == housekeeping.DEFAULT_KEEP_BATCHES == 5
     assert sorted(p.name for p in (raw / "kolada").iterdir()) == sorted(
         [kolada[1], *kolada[3:], "failure.json"]
     )
@@ -454,7 +460,7 @@ def test_retention_keeps_the_newest_batches_and_those_the_published_mart_was_bui
     ]
 
     monkeypatch.setenv("BARNHALSA_KEEP_BATCHES", "1")
-    housekeeping.apply_retention(tmp_path)
+    housekeeping.apply_retention(tmp_path, keep_batches())
     assert sorted(p.name for p in (raw / "kolada").iterdir() if p.is_dir()) == [kolada[1], kolada[-1]]
     assert sorted(p.name for p in (raw / "scb" / "scb_population").iterdir()) == [scb[0], scb[-1]]
     assert sorted(p.name for p in (raw / "survey").iterdir()) == [survey[0], survey[-1]]
@@ -462,14 +468,14 @@ def test_retention_keeps_the_newest_batches_and_those_the_published_mart_was_bui
     # a rejected batch does not count as kept; it stays while it is newer than every accepted batch kept
     later = make_batches(raw / "kolada", 2, day=9)
     (raw / "kolada" / later[1] / "rejected.json").write_text('{"reason": "gate"}')
-    housekeeping.apply_retention(tmp_path)
+    housekeeping.apply_retention(tmp_path, keep_batches())
     assert sorted(p.name for p in (raw / "kolada").iterdir() if p.is_dir()) == [kolada[1], kolada[-1], *later]
     newer = make_batches(raw / "kolada", 1, day=10)
-    housekeeping.apply_retention(tmp_path)
+    housekeeping.apply_retention(tmp_path, keep_batches())
     assert sorted(p.name for p in (raw / "kolada").iterdir() if p.is_dir()) == [kolada[1], kolada[-1], *newer]
 
     monkeypatch.setenv("BARNHALSA_KEEP_BATCHES", "none")
-    assert housekeeping.apply_retention(tmp_path) == [
+    assert housekeeping.apply_retention(tmp_path, keep_batches()) == [
         "retention: skipped: BARNHALSA_KEEP_BATCHES must be a whole number, 1 or more, not 'none'"
     ]
 
@@ -481,7 +487,7 @@ def test_retention_prunes_nothing_while_the_published_batches_are_unknown(tmp_pa
     state.write_state(
         tmp_path / "build.duckdb", {"load:kolada_values": names[-1], "published": "an old fingerprint"}
     )
-    assert housekeeping.apply_retention(tmp_path) == [
+    assert housekeeping.apply_retention(tmp_path, keep_batches()) == [
         "retention: skipped: the published mart's landing batches are not on record yet (the next publish"
         " records them)"
     ]

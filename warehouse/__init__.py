@@ -1,46 +1,40 @@
 """The warehouse: where the build database, the raw landing and the published mart live.
 
-Every path comes from ``BARNHALSA_WAREHOUSE_DIR`` (default: this folder; ``ingest.settings``), so
-tests and benchmarks can point a whole run at a scratch folder.
+Every path is below the warehouse folder the caller gives: ``Settings.warehouse_dir``
+(``BARNHALSA_WAREHOUSE_DIR``, default this folder; ``ingest.settings``), read by the entry points,
+so tests and benchmarks can point a whole run at a scratch folder.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.settings import Settings
 
-
-def warehouse_dir() -> Path:
-    return Settings.from_environment().warehouse_dir
-
-
-def raw_dir() -> Path:
+def raw_dir(root: Path) -> Path:
     """The raw landing root (one folder per source)."""
-    return warehouse_dir() / "raw"
+    return root / "raw"
 
 
-def build_db() -> Path:
+def build_db(root: Path) -> Path:
     """The DuckDB file the pipeline loads into and dbt builds in."""
-    return warehouse_dir() / "build.duckdb"
+    return root / "build.duckdb"
 
 
-def mart_db() -> Path:
+def mart_db(root: Path) -> Path:
     """The published mart analysts and BI tools open."""
-    return warehouse_dir() / "mart.duckdb"
+    return root / "mart.duckdb"
 
 
-def export_dir() -> Path:
+def export_dir(root: Path) -> Path:
     """Parquet exports of the published mart, one file per table."""
-    return warehouse_dir() / "export"
+    return root / "export"
 
 
-def reports_dir() -> Path:
+def reports_dir(root: Path) -> Path:
     """County reports, one folder per county code."""
-    return warehouse_dir() / "reports"
+    return root / "reports"
 
 
-def report_text_dir() -> Path:
-    """The analysts' own texts for the reports, ``<code>.md`` each (``BARNHALSA_REPORT_TEXT_DIR``,
-    default ``reports/text`` in the project)."""
-    return Settings.from_environment().report_text_dir
+def surveys_dir(root: Path) -> Path:
+    """The drop folder for regional survey result files and their specs."""
+    return root / "surveys"

@@ -44,9 +44,11 @@ def unchanged(
     pxweb_client: Callable[[str], PxWebClient],
     tables: Sequence[PxTable],
     surveys_dir: Path | None = None,
+    force: bool,
 ) -> tuple[bool, str]:
-    """(True, why) when neither the sources nor the build inputs changed since the published mart."""
-    if state.forced():
+    """(True, why) when neither the sources nor the build inputs changed since the published mart;
+    never with ``force`` (``Settings.force``)."""
+    if force:
         return False, "BARNHALSA_FORCE is set"
     if not mart_db.exists():
         return False, f"{mart_db} is not published yet"
@@ -72,7 +74,7 @@ def unchanged(
         ),
         **state.survey_loads(survey_batch.path.name if survey_batch else None),
     }
-    if not state.loads_unchanged(build_db, loads):
+    if not state.loads_unchanged(build_db, loads, force=False):  # force returned above
         return False, "the raw tables were not loaded from the newest landing batches"
     published = state.read_state(build_db).get(state.PUBLISHED)
     if published != state.build_fingerprint(build_db, state.dbt_project_digest()):

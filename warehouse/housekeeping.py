@@ -24,7 +24,6 @@ from typing import Any
 
 from ingest import settings
 from ingest.landing import REJECTED_FILE
-from ingest.settings import Settings
 from warehouse import runlock, state
 
 KEEP_BATCHES_VARIABLE = settings.KEEP_BATCHES
@@ -124,9 +123,9 @@ def remove_own_files(root: Path) -> list[str]:
 # -- retention ---------------------------------------------------------------------------------
 
 
-def keep_batches() -> int:
-    """``BARNHALSA_KEEP_BATCHES``: complete batches kept per landing folder (default 5, at least 1)."""
-    raw = Settings.from_environment().keep_batches
+def keep_batches(raw: str) -> int:
+    """``BARNHALSA_KEEP_BATCHES`` as given (``Settings.keep_batches``): complete batches kept per
+    landing folder (default 5 for '', at least 1)."""
     if not raw:
         return DEFAULT_KEEP_BATCHES
     try:
@@ -200,11 +199,12 @@ def prune_batches(raw_dir: Path, keep: int, protected: Iterable[str]) -> list[st
     return lines
 
 
-def apply_retention(root: Path) -> list[str]:
-    """Prune the landing of warehouse ``root`` as configured; say so, or why nothing was pruned."""
+def apply_retention(root: Path, keep: str) -> list[str]:
+    """Prune the landing of warehouse ``root``, keeping ``keep`` batches per folder (the text of
+    ``Settings.keep_batches``); say so, or why nothing was pruned."""
     root = Path(root).resolve()
     try:
-        keep = keep_batches()
+        kept = keep_batches(keep)
     except ValueError as exc:
         return [f"retention: skipped: {exc}"]
     try:
@@ -217,6 +217,6 @@ def apply_retention(root: Path) -> list[str]:
             " (the next publish records them)"
         ]
     try:
-        return prune_batches(root / "raw", keep, protected)
+        return prune_batches(root / "raw", kept, protected)
     except OSError as exc:  # never fail a run over it: the next run prunes again
         return [f"retention: stopped: {exc}"]

@@ -31,7 +31,6 @@ from pathlib import Path
 import duckdb
 
 from ingest import settings
-from ingest.settings import Settings
 from warehouse.exports import EXPORT_SUFFIXES, sql_str, write_exports
 
 MART_SCHEMA = "mart"
@@ -61,11 +60,18 @@ class Publication:
 
 
 def publish_mart(
-    build_db: Path, mart_db: Path, run_id: str = "", export_dir: Path | None = None
+    build_db: Path,
+    mart_db: Path,
+    run_id: str = "",
+    export_dir: Path | None = None,
+    *,
+    storage_version: str = "",
 ) -> Publication:
     """Copy every table of the build's ``mart`` schema into ``mart_db`` via an atomic swap.
 
     With ``export_dir``, also write each table as Parquet there (see the module docstring).
+    ``storage_version``: ``BARNHALSA_STORAGE_VERSION`` as given (``Settings.storage_version``);
+    '' writes ``STORAGE_VERSION``.
     """
     if not build_db.exists():
         raise PublishError(f"build database {build_db} does not exist; nothing to publish")
@@ -78,7 +84,8 @@ def publish_mart(
     timings: dict[str, float] = {}
     try:
         with duckdb.connect(":memory:") as con:
-            con.execute(f"attach ? as pub (storage_version '{storage_version()}')", [str(tmp)])
+            version = checked_storage_version(storage_version)
+            con.execute(f"attach ? as pub (storage_version '{version}')", [str(tmp)])
             con.execute("attach ? as build (read_only)", [str(build_db)])
             names = [
                 r[0]
@@ -126,9 +133,9 @@ def publish_mart(
     return Publication(mart_db, tables, published_at, mart_db.stat().st_size, exports, timings)
 
 
-def storage_version() -> str:
-    """The storage version the mart is written in: ``BARNHALSA_STORAGE_VERSION``, else v1.5.6."""
-    version = Settings.from_environment().storage_version or STORAGE_VERSION
+def checked_storage_version(given: str) -> str:
+    """The storage version the mart is written in: ``given`` (``BARNHALSA_STORAGE_VERSION``), else v1.5.6."""
+    version = given or STORAGE_VERSION
     if not re.fullmatch(r"v\d+\.\d+\.\d+", version):
         raise PublishError(f"{STORAGE_VERSION_ENV}={version!r}: a DuckDB version such as v1.5.6 or v1.4.0")
     return version

@@ -5,8 +5,8 @@ batch(es) that table was loaded from; ``dbt_built`` = the fingerprint (loaded ba
 project files) of the last successful ``dbt build``, ``dbt_built_batches`` the landing batch
 names it read; ``published`` = the fingerprint whose mart was last published, and
 ``published_batches`` the batches it was built from (the raw landing's retention keeps them).
-Deleting ``build.duckdb`` forgets it all, and ``BARNHALSA_FORCE=1`` ignores it, so the next run
-does everything again.
+Deleting ``build.duckdb`` forgets it all, and ``BARNHALSA_FORCE=1`` (the callers' ``force``)
+ignores it, so the next run does everything again.
 """
 
 from __future__ import annotations
@@ -19,22 +19,10 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.settings import Settings
-
 STATE_TABLE = "raw._state"
 BUILT_BATCHES = "dbt_built_batches"
 PUBLISHED_BATCHES = "published_batches"
 BATCH_ID = re.compile(r"\d{8}T\d{12}Z")  # a landing batch name (ingest.landing.Landing.start_batch)
-
-
-def forced() -> bool:
-    """``BARNHALSA_FORCE=1``: fetch, load and build even when nothing changed."""
-    return Settings.from_environment().force
-
-
-def strict() -> bool:
-    """``BARNHALSA_STRICT=1``: all or nothing; a verified table or KPI that fails fails the run."""
-    return Settings.from_environment().strict
 
 
 def read_state(db_path: Path) -> dict[str, str]:
@@ -73,9 +61,10 @@ def tables_exist(db_path: Path, schema: str, tables: Iterable[str]) -> bool:
     return set(tables) <= present
 
 
-def loads_unchanged(db_path: Path, loads: Mapping[str, str]) -> bool:
-    """True when every ``raw.<table>`` exists and was loaded from the given batch key."""
-    if forced() or not tables_exist(db_path, "raw", loads):
+def loads_unchanged(db_path: Path, loads: Mapping[str, str], *, force: bool) -> bool:
+    """True when every ``raw.<table>`` exists and was loaded from the given batch key; never
+    with ``force`` (``Settings.force``: load again even when nothing changed)."""
+    if force or not tables_exist(db_path, "raw", loads):
         return False
     state = read_state(db_path)
     return all(state.get(f"load:{table}") == key for table, key in loads.items())

@@ -24,7 +24,6 @@ from ingest.kolada.api import (
     MAX_IDS_PER_SEGMENT,
     MAX_PER_PAGE,
     SOURCE,
-    base_url,
     batches,
     default_years,
     minimum_requests,
@@ -45,7 +44,7 @@ from ingest.kolada.parsing import (
 __all__ = [
     "DEFAULT_BASE_URL", "GENDERS", "KIND_DATA", "KIND_KPI", "KIND_MUNICIPALITY",
     "KIND_MUNICIPALITY_GROUPS", "MAX_IDS_PER_SEGMENT", "MAX_PER_PAGE", "SOURCE", "FetchSummary",
-    "KoladaClient", "SourceError", "base_url", "batches", "check_envelope", "check_expected_kpis",
+    "KoladaClient", "SourceError", "batches", "check_envelope", "check_expected_kpis",
     "check_region_codes", "count_per_kpi", "default_years", "minimum_requests", "parse_batch",
     "parse_kpis", "parse_municipalities", "parse_municipality_groups", "parse_values",
 ]  # fmt: skip

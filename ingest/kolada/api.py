@@ -21,11 +21,6 @@ KIND_DATA = "data"
 KIND_MUNICIPALITY_GROUPS = "municipality_groups"
 
 
-def base_url() -> str:
-    """The Kolada base URL: ``KOLADA_BASE_URL`` or the live v3 API."""
-    return settings.Settings.from_environment().base_urls["kolada"]
-
-
 def default_years(count: int = 16, today: datetime | None = None) -> list[int]:
     """The latest ``count`` calendar years up to and including the current one."""
     this_year = (today or datetime.now(UTC)).year

@@ -11,13 +11,13 @@ from urllib.parse import urljoin
 
 from ingest.http import JsonHttpClient, SourceError
 from ingest.kolada.api import (
+    DEFAULT_BASE_URL,
     KIND_DATA,
     KIND_KPI,
     KIND_MUNICIPALITY,
     KIND_MUNICIPALITY_GROUPS,
     MAX_PER_PAGE,
     SOURCE,
-    base_url,
     batches,
 )
 from ingest.kolada.parsing import (
@@ -49,7 +49,7 @@ class KoladaClient:
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be 1..{MAX_PER_PAGE}, got {per_page}")
         self.http = http
-        self.base_url = url or base_url()
+        self.base_url = url or DEFAULT_BASE_URL
         self.per_page = per_page
         self.summary = FetchSummary()
 

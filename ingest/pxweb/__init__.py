@@ -15,12 +15,12 @@ from ingest.pxweb.client import FetchStats, PxWebClient
 from ingest.pxweb.metadata import TableMeta, Variable, meta_from_jsonstat2, meta_from_v1
 from ingest.pxweb.pacing import CONSERVATIVE, HostLimiter, Limits, limiter_for
 from ingest.pxweb.parsing import Cell, parse_body, parse_jsonstat2, parse_v1_json, time_period
-from ingest.pxweb.sources import BASE_URL_VARIABLES, DEFAULT_BASE_URLS, DIALECTS, MARKERS, V1, V2, base_url
+from ingest.pxweb.sources import BASE_URL_VARIABLES, DEFAULT_BASE_URLS, DIALECTS, MARKERS, V1, V2
 from ingest.pxweb.splitting import count_cells, naive_calls, plan_split, split_selection
 
 __all__ = [
     "BASE_URL_VARIABLES", "CONSERVATIVE", "DEFAULT_BASE_URLS", "DIALECTS", "MARKERS", "V1", "V2",
     "Cell", "FetchStats", "HostLimiter", "Limits", "PxWebClient", "TableMeta", "Variable",
-    "base_url", "count_cells", "limiter_for", "meta_from_jsonstat2", "meta_from_v1", "naive_calls",
+    "count_cells", "limiter_for", "meta_from_jsonstat2", "meta_from_v1", "naive_calls",
     "parse_body", "parse_jsonstat2", "parse_v1_json", "plan_split", "split_selection", "time_period",
 ]  # fmt: skip

@@ -18,8 +18,3 @@ MARKERS = {
     "…": "not_yet_available",
     "-": "magnitude_zero",
 }
-
-
-def base_url(source: str) -> str:
-    """``SCB_BASE_URL`` / ``FOHM_BASE_URL``, or the live API."""
-    return settings.Settings.from_environment().base_urls[source]
