@@ -220,6 +220,9 @@ def test_microdata_is_rejected(drop: Path, header: str | None, reason: str) -> N
         ("cadence_years: 2 ", "cadence_years: 0 ", "cadence_years = 0: a whole number of years from 1 to 10"),
         ("cadence_years: 2 ", "cadence_years: två ", "cadence_years = 'två'"),
         ('"Åk 8": ak8', '"Åk 8": "årskurs 8"', "the mart's age group is an age (14, 13-15) or a school year"),
+        # a value of the wrong type is a problem of the spec (a list as unit once raised TypeError)
+        ("    unit: percent", "    unit: [percent]", "indicators[1]: unit ['percent']; use percent or mean"),
+        ("min_respondents: 10", "min_respondents: 12.5", "= 12.5: a whole number of respondents"),
     ],
 )
 def test_spec_errors_name_the_spec(drop: Path, old: str, new: str, reason: str) -> None:

@@ -9,7 +9,8 @@ looks like microdata (one row per respondent) is rejected.
 Suppression of small groups is a rule of the mart (dbt, ``int_survey_values``); this module
 only checks that a spec's thresholds are not below the defaults and passes them on.
 
-Modules, one job each: ``spec`` (the spec, read and checked), ``regions`` (region names and
+Modules, one job each: ``spec`` (the spec, a typed model read and checked), ``spec_problems``
+(problems, the strict YAML reader, the model's errors as problems), ``regions`` (region names and
 codes), ``reading`` (CSV and XLSX), ``rows`` (every row checked and shaped), ``drop`` (a whole
 survey and the drop folder), ``batches`` (landing, replay, raw rows).
 """
