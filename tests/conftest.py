@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -140,13 +142,46 @@ class Published:
 def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
     """One run of every asset (fetch, load, dbt build, checks, publish), the example survey
     dropped in, shared by the tests that only read its files; a test that changes data starts
-    from a copy of it (``republished``)."""
+    from a copy of it (``republished``).
+
+    Built once per test session: the first of ``make test``'s workers to need it builds it, the
+    others wait for it (a file lock in the session's temporary folder) and read what it recorded."""
+    from dagster import deserialize_value, serialize_value
+
+    # every xdist worker has a folder of its own; their parent is the session's
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    record = root / "published" / "published.json"
+    with (root / "published.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not record.exists():
+            built = _publish(root / "published" / "warehouse")
+            record.write_text(
+                json.dumps(
+                    {
+                        "urls": built.urls,
+                        "row_counts": built.row_counts,
+                        "checks": serialize_value(built.checks),
+                    }
+                )
+            )
+            return built
+    saved = json.loads(record.read_text())
+    return Published(
+        root / "published" / "warehouse",
+        saved["urls"],
+        synthetic_data(catalog_kpis(), YEARS),  # the same answers (deterministic)
+        saved["row_counts"],
+        deserialize_value(saved["checks"], dict),
+    )
+
+
+def _publish(warehouse: Path) -> Published:
     from localsources import pxweb_server
     from localsources.pxweb_fixtures import pxweb_states
     from tests.pipeline import run_pipeline
 
-    warehouse = tmp_path_factory.mktemp("published") / "warehouse"
-    warehouse.mkdir()
+    warehouse.mkdir(parents=True)
     shutil.copytree(EXAMPLE_SURVEYS, warehouse / "surveys", ignore=shutil.ignore_patterns("*.md"))
     data = synthetic_data(catalog_kpis(), YEARS)
     scb_state, fohm_state = pxweb_states(
