@@ -32,8 +32,6 @@ from ingest.surveys.spec_problems import (
 
 SOURCE_PREFIX = "survey:"
 SPEC_SUFFIXES = (".yml", ".yaml")
-ROLES_REQUIRED = ("region", "period", "sex", "question", "value", "n")
-ROLES_OPTIONAL = ("age", "n_asked", "ci_low", "ci_high")
 UNITS = {"percent": (0.0, 100.0), "mean": (None, None)}
 ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "windows-1252": "cp1252", "cp1252": "cp1252"}
 RESPONDENT_ID = re.compile(
@@ -165,7 +163,7 @@ class _Strict(BaseModel):
 
 
 class Columns(_Strict):
-    """Role -> the file's header (ROLES_REQUIRED, then ROLES_OPTIONAL)."""
+    """Role -> the file's header: the required roles, then the optional ones."""
 
     region: Given
     period: Given
@@ -177,6 +175,11 @@ class Columns(_Strict):
     n_asked: Header = None
     ci_low: Header = None
     ci_high: Header = None
+
+
+# the roles a spec's columns name, as the model declares them
+ROLES_REQUIRED = tuple(name for name, field in Columns.model_fields.items() if field.is_required())
+ROLES_OPTIONAL = tuple(name for name in Columns.model_fields if name not in ROLES_REQUIRED)
 
 
 class Codes(_Strict):
