@@ -8,6 +8,10 @@ JOB := $(RUN) python -m orchestration.run
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
+# Python keeps its bytecode cache (.venv and __pycache__): with PYTHONDONTWRITEBYTECODE set, every
+# process compiled every module it imports again (great_expectations: 10.8 s against 4.6 s, the
+# definitions 6.5 s against 4.7 s, dbt 4.5 s against 2.3 s), in every run, dbt child and test worker.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: install browser axe verify run rebuild report catalog test lint dev bench bench-mart bench-dbt docs serve
 
