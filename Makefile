@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 # definitions 6.5 s against 4.7 s, dbt 4.5 s against 2.3 s), in every run, dbt child and test worker.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: install browser axe verify run rebuild report catalog test lint dev bench bench-mart bench-dbt docs serve
+.PHONY: install browser axe verify run rebuild report catalog test lint dev bench bench-mart bench-dbt bench-suite docs serve
 
 install:  ## uv (if missing) and the locked environment in .venv
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -71,6 +71,9 @@ bench-mart: install  ## full and unchanged runs against local sources, view late
 
 bench-dbt: install  ## the dbt build with and without the interval, significance and trend work (bench/dbt_intervals.py)
 	$(RUN) python bench/dbt_intervals.py $(BENCH_ARGS)
+
+bench-suite: install browser axe  ## the test suite with each test's CPU seconds (bench/suite_cpu.py): where its time goes
+	PYTHONPATH=bench $(RUN) pytest -p suite_cpu -n $(TEST_WORKERS) $(BENCH_ARGS)
 
 catalog: install  ## the indicator catalogue page from the published mart: warehouse/reports/indikatorkatalog.html
 	$(RUN) python -m report.catalog
