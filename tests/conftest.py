@@ -29,7 +29,7 @@ if not (Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").exists():  # Dagster 
 
 # Modules whose tests share one expensive scenario (a session fixture): make test's workers
 # (pytest-xdist, -n) run each such module on one worker; every other test goes to any worker.
-ONE_WORKER_MODULES = {"tests/test_crash_and_readers.py", "tests/test_report.py"}
+ONE_WORKER_MODULES = {"tests/test_crash_and_readers.py", "tests/test_first_run.py", "tests/test_report.py"}
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:

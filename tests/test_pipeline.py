@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import subprocess
@@ -14,8 +13,8 @@ import pytest
 from scipy.stats import chi2
 from statsmodels.stats.proportion import proportion_confint
 
-from localsources.kolada_server import KoladaData, KoladaServer, serve, synthetic_data
-from tests.conftest import Published, catalog_kpis, recording
+from localsources.kolada_server import KoladaData, KoladaServer
+from tests.conftest import Published
 from tests.pipeline import run_pipeline
 
 
@@ -392,43 +391,6 @@ while not select.select([sys.stdin], [], [], 0.05)[0]:
         errors.append(repr(exc))
 print(f"{opens}|{'; '.join(errors)}", end="", flush=True)
 """
-
-
-def test_dim_region_from_the_recorded_municipality_list(urls: dict[str, str], warehouse_dir: Path) -> None:
-    path = recording("kolada", "rkolada_v3_municipality_list.csv")
-    with path.open(encoding="utf-8") as handle:
-        regions = [{"id": r["id"], "title": r["title"], "type": r["type"]} for r in csv.DictReader(handle)]
-    data = synthetic_data(catalog_kpis(), [2025], regions)
-    with serve(data) as server:
-        assert run_pipeline(**{**urls, "kolada_url": server.base_url}, years=1, last_year=2025).success
-    mart = warehouse_dir / "mart.duckdb"
-    levels = dict(mart_rows(mart, "select region_level, count(*) from dim_region group by 1"))
-    assert levels == {"country": 1, "county": 21, "municipality": 290}
-    assert mart_rows(mart, "select region_name, county_code from dim_region where region_code = '1780'") == [
-        ("Karlstad", "17")
-    ]
-    assert mart_rows(mart, "select region_name from dim_region where region_code = '17'") == [
-        ("Region Värmland",)
-    ]
-    counties = mart_rows(
-        mart,
-        "select count(distinct county_code) from dim_region where region_level = 'municipality'"
-        " and county_code in (select region_code from dim_region where region_level = 'county')",
-    )
-    assert counties == [(21,)]
-    # every municipality has one kommungrupp; Gotland (09 = 0980) is the only linked pair
-    assert mart_rows(
-        mart, "select count(kommungrupp_code) from dim_region where region_level = 'municipality'"
-    ) == [(290,)]
-    assert mart_rows(mart, "select region_code, same_area_as from dim_region where same_area_as is not null"
-                     " order by 1") == [("09", "0980"), ("0980", "09")]  # fmt: skip
-    # the county profile ranks each county once among the 21
-    profile = mart_rows(
-        mart,
-        "select count(*), count(distinct county_code), max(rank), count(*) filter (where county_code = '09')"
-        " from v_county_profile where indicator_id = 'kolada_n15428'",
-    )
-    assert profile[0][:2] == (21, 21) and profile[0][2] <= 21 and profile[0][3] == 1
 
 
 def test_pxweb_values_population_and_rates_equal_what_the_servers_served(published: Published) -> None:

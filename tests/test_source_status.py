@@ -104,23 +104,3 @@ def test_a_rejected_batch_costs_one_failed_run_not_an_operator(
     kolada = mart_rows(mart, "select distinct status from meta_source_status where source = 'kolada'")
     assert kolada == [("fresh",)]
     assert rejected[0].path.exists()  # kept for inspection
-
-
-def test_a_kpi_kolada_does_not_know_is_failed_and_the_others_load(
-    urls: dict[str, str], kolada_data: KoladaData, warehouse_dir: Path
-) -> None:
-    gone = "N15428"  # retired at Kolada: no metadata, no values
-    del kolada_data.kpis[gone]
-    for key in [k for k in kolada_data.objects if k[0] == gone]:
-        del kolada_data.objects[key]
-    assert run_pipeline(**urls).success
-    mart = warehouse_dir / "mart.duckdb"
-    kpis = {
-        ref: (state, reason)
-        for ref, state, reason, _ in mart_rows(mart, STATUS_SQL)
-        if ref.startswith(("N", "U"))
-    }
-    assert kpis[gone][0] == "failed" and "no value" in kpis[gone][1]
-    assert {state for ref, (state, _) in kpis.items() if ref != gone} == {"fresh"}
-    assert mart_rows(mart, f"select count(*) from fct_indicator_value where source_ref = '{gone}'") == [(0,)]
-    assert mart_rows(mart, "select count(*) from fct_indicator_value where source = 'kolada'")[0][0] > 0
