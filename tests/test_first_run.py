@@ -2,7 +2,7 @@
 which one catalogued KPI is unknown to Kolada (retired: no metadata, no values): ``dim_region`` is
 built from the list, the unknown KPI is failed and the others load.
 
-One run (the module's fixture) for both; the module is one of ``ONE_WORKER_MODULES``
+One run (a session fixture) for both; the module is one of ``ONE_WORKER_MODULES``
 (``tests/conftest.py``), so it runs once. Without the recordings the run uses the generated small
 region set, and only the unknown KPI's test runs.
 """
@@ -32,7 +32,7 @@ class FirstRun:
     recorded_regions: bool  # the recorded municipality list, or the generated small region set
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not torn down by other modules' tests in between
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstRun]:
     from localsources import pxweb_server
     from localsources.pxweb_fixtures import pxweb_states
