@@ -176,27 +176,35 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
     )
 
 
-def _publish(warehouse: Path) -> Published:
+def run_on_local_sources(warehouse: Path, kolada: KoladaData, **options: Any) -> tuple[Any, dict[str, str]]:
+    """One run of every asset into ``warehouse`` (made beforehand) while local servers answer:
+    Kolada with ``kolada``, SCB and Folkhälsodata with the PxWeb states of ``px_states``. The run
+    must succeed; returns its result and the servers' URLs (stopped once it is done)."""
     from localsources import pxweb_server
     from localsources.pxweb_fixtures import pxweb_states
     from tests.pipeline import run_pipeline
 
-    warehouse.mkdir(parents=True)
-    shutil.copytree(EXAMPLE_SURVEYS, warehouse / "surveys", ignore=shutil.ignore_patterns("*.md"))
-    data = synthetic_data(catalog_kpis(), YEARS)
     scb_state, fohm_state = pxweb_states(
         FOHM_REGIONS, SCB_REGIONS, POPULATION_YEARS, max_calls=1000, max_cells=5000
     )
     with (
         pytest.MonkeyPatch.context() as patch,
-        serve(data) as kolada,
+        serve(kolada) as kolada_server,
         pxweb_server.serve(scb_state) as scb,
         pxweb_server.serve(fohm_state) as fohm,
     ):
         patch.setenv("BARNHALSA_WAREHOUSE_DIR", str(warehouse))
-        urls = {"kolada_url": kolada.base_url, "scb_url": scb.v2_url, "fohm_url": fohm.v1_url}
-        result = run_pipeline(**urls)
+        urls = {"kolada_url": kolada_server.base_url, "scb_url": scb.v2_url, "fohm_url": fohm.v1_url}
+        result = run_pipeline(**urls, **options)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return result, urls
+
+
+def _publish(warehouse: Path) -> Published:
+    warehouse.mkdir(parents=True)
+    shutil.copytree(EXAMPLE_SURVEYS, warehouse / "surveys", ignore=shutil.ignore_patterns("*.md"))
+    data = synthetic_data(catalog_kpis(), YEARS)
+    result, urls = run_on_local_sources(warehouse, data)
     row_counts = {
         e.asset_key.to_user_string(): e.materialization.metadata["dagster/row_count"].value
         for e in result.get_asset_materialization_events()

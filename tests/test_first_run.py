@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from localsources.kolada_server import serve, synthetic_data
-from tests.conftest import FOHM_REGIONS, POPULATION_YEARS, RECORDINGS, SCB_REGIONS, catalog_kpis
-from tests.pipeline import run_pipeline
+from localsources.kolada_server import synthetic_data
+from tests.conftest import RECORDINGS, catalog_kpis, run_on_local_sources
 from tests.test_pipeline import mart_rows
 from tests.test_source_status import STATUS_SQL
 
@@ -34,9 +33,6 @@ class FirstRun:
 
 @pytest.fixture(scope="session")  # not torn down by other modules' tests in between
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstRun]:
-    from localsources import pxweb_server
-    from localsources.pxweb_fixtures import pxweb_states
-
     regions = None
     if MUNICIPALITY_LIST.exists():
         with MUNICIPALITY_LIST.open(encoding="utf-8") as handle:
@@ -47,22 +43,9 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirstRun]:
     del data.kpis[GONE]
     for key in [k for k in data.objects if k[0] == GONE]:
         del data.objects[key]
-    scb_state, fohm_state = pxweb_states(
-        FOHM_REGIONS, SCB_REGIONS, POPULATION_YEARS, max_calls=1000, max_cells=5000
-    )
     warehouse = tmp_path_factory.mktemp("first-run") / "warehouse"
     warehouse.mkdir()
-    with (
-        pytest.MonkeyPatch.context() as patch,
-        serve(data) as kolada,
-        pxweb_server.serve(scb_state) as scb,
-        pxweb_server.serve(fohm_state) as fohm,
-    ):
-        patch.setenv("BARNHALSA_WAREHOUSE_DIR", str(warehouse))
-        result = run_pipeline(
-            kolada.base_url, scb_url=scb.v2_url, fohm_url=fohm.v1_url, years=1, last_year=2025
-        )
-    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    run_on_local_sources(warehouse, data, years=1, last_year=2025)
     yield FirstRun(warehouse / "mart.duckdb", regions is not None)
 
 
