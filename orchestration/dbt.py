@@ -68,6 +68,39 @@ def dbt_child_executable() -> str:
     return str(DBT_CHILD)
 
 
+DBT_CWD = "BARNHALSA_DBT_CWD"  # the folder orchestration/dbt_child.py starts dbt in
+
+
+def in_warehouse(warehouse_root: Path | None) -> dict[str, str]:
+    """The environment that makes dbt build in ``warehouse_root``: dbt starts in that folder
+    (``orchestration/dbt_child.py``) and the profile's path is ``./build.duckdb``.
+
+    The profile, the database path among it, is part of dbt's saved parse state: with the
+    folder's absolute path in it, a build in another warehouse (each test has its own) was
+    refused the saved parse ("profile has changed") and parsed the whole project again, about
+    3.6 s of CPU. With a relative path every warehouse renders the same profile. ``None``: the
+    profile alone (``dbt parse`` opens no database)."""
+    env = {settings.WAREHOUSE_DIR: "."}
+    if warehouse_root is not None:
+        env[DBT_CWD] = str(warehouse_root)
+    return env
+
+
+@contextmanager
+def _variables(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment for the block, then as it was."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def ensure_manifest(project: DbtProject = dbt_project) -> None:
     """Build the manifest (``dbt parse``) when it is missing or stale, so no user has to.
 
@@ -83,11 +116,15 @@ def ensure_manifest(project: DbtProject = dbt_project) -> None:
         if manifest_is_stale(project):
             dbt_executable()
             digest = state.dbt_project_digest()  # before parsing: an edit meanwhile parses again
-            project.preparer.prepare(project)
+            # the profile as the builds render it (``in_warehouse``): every warehouse's first
+            # build starts from this parse state
+            with _variables(in_warehouse(None)):
+                project.preparer.prepare(project)
             (target / MANIFEST_DIGEST).write_text(digest + "\n", encoding="utf-8")
 
 
-dbt_project.prepare_if_dev()
+with _variables(in_warehouse(None)):  # as ensure_manifest parses
+    dbt_project.prepare_if_dev()
 ensure_manifest()
 
 
@@ -112,24 +149,10 @@ class BarnhalsaDbtCli(DbtCliResource):
         return None
 
     def cli_in(self, warehouse_root: Path, args: Sequence[str], **kwargs: Any) -> Any:
-        """``cli`` with dbt's profile (``BARNHALSA_WAREHOUSE_DIR``) on ``warehouse_root``, the
-        warehouse resource's folder: dagster-dbt gives dbt a copy of this process's environment."""
-        with _variable(settings.WAREHOUSE_DIR, str(warehouse_root)):
+        """``cli`` on the build database of ``warehouse_root``, the warehouse resource's folder
+        (``in_warehouse``): dagster-dbt gives dbt a copy of this process's environment."""
+        with _variables(in_warehouse(warehouse_root)):
             return self.cli(args, **kwargs)
-
-
-@contextmanager
-def _variable(name: str, value: str) -> Iterator[None]:
-    """``name=value`` in this process's environment for the block, then as it was."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
 
 
 class BarnhalsaDbtTranslator(DagsterDbtTranslator):
@@ -204,9 +227,9 @@ def parse_state_target(run_id: str, warehouse_root: Path) -> Path:
 
     dagster-dbt gives each invocation a new target folder, where dbt finds no saved parse and
     parses the whole project again (4-9 s of a 16 s build). dbt reuses a saved parse only when
-    the project files, vars and profile (the database path among them) are the same, and parses
-    anew otherwise, so the state is kept per warehouse (``keep_parse_state``); a warehouse's first
-    build starts from the project's own (``dbt parse`` at start-up, with this environment).
+    the project files, vars and profile are the same (the profile is the same in every warehouse:
+    ``in_warehouse``), so the state is kept per warehouse (``keep_parse_state``); a warehouse's
+    first build starts from the project's own (``dbt parse`` at start-up).
     """
     target = DBT_PROJECT_DIR / "target" / f"barnhalsa_dbt-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
     target.mkdir(parents=True)

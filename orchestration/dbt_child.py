@@ -4,8 +4,9 @@ dagster-dbt runs ``dbt build`` as a child process. When the run's process is kil
 included), an ordinary child keeps running, holding ``build.duckdb``, until it finishes. This
 program, started by ``orchestration/bin/dbt`` in dbt's place, asks Linux to send it SIGKILL when
 its parent dies (``prctl(PR_SET_PDEATHSIG)``, kept across exec), then becomes dbt
-(``BARNHALSA_DBT``) with the same arguments. Elsewhere it just becomes dbt; the next run then
-stops a dbt left running (its pid is in the warehouse's lock file, ``warehouse.runlock``).
+(``BARNHALSA_DBT``) with the same arguments, in the warehouse's folder (``BARNHALSA_DBT_CWD``).
+Elsewhere it just becomes dbt; the next run then stops a dbt left running (its pid is in the
+warehouse's lock file, ``warehouse.runlock``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def die_with_parent() -> None:
 def main() -> None:
     dbt = os.environ.get("BARNHALSA_DBT") or "dbt"
     die_with_parent()
+    folder = os.environ.get("BARNHALSA_DBT_CWD")  # the warehouse (orchestration.dbt.in_warehouse)
+    if folder:
+        os.chdir(folder)
     os.execvp(dbt, [dbt, *sys.argv[1:]])
 
 

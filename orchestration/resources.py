@@ -24,8 +24,8 @@ class WarehouseResource(ConfigurableResource):
     """Where the raw landing, the build database and the published mart live.
 
     Empty means ``BARNHALSA_WAREHOUSE_DIR`` (default ``warehouse/``), read when the resource is
-    made; dbt's profile reads the same variable, which the dbt step sets to ``root`` for its
-    child (``BarnhalsaDbtCli.cli_in``), so dbt and the Python steps share one file. ``settings``
+    made; the dbt step starts dbt in ``root`` with the profile's path relative to it
+    (``orchestration.dbt.in_warehouse``), so dbt and the Python steps share one file. ``settings``
     holds the rest of the environment's settings a run follows (force, strict, retention,
     storage version, Chromium, report counties and texts).
 

@@ -116,6 +116,32 @@ def require_chromium() -> str:
     return path
 
 
+def dbt_in(warehouse: Path, args: list[str], target: Path) -> Any:
+    """``dbt args`` on ``warehouse``'s build database as the pipeline's dbt step runs it (in that
+    folder, ``orchestration.dbt.in_warehouse``), its target and logs in ``target``, starting from
+    the project's saved parse; returns the finished process."""
+    import subprocess
+    import sys
+
+    from orchestration.dbt import DBT_PROJECT_DIR, PARSE_STATE, ensure_manifest, in_warehouse
+
+    ensure_manifest()
+    target.mkdir(parents=True, exist_ok=True)
+    saved = DBT_PROJECT_DIR / "target" / PARSE_STATE
+    if saved.exists():
+        shutil.copyfile(saved, target / PARSE_STATE)
+    project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), *args, *project]
+        + ["--target-path", str(target), "--log-path", str(target)],
+        cwd=warehouse,
+        env={**os.environ, **in_warehouse(None)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 @dataclass(frozen=True)
 class Published:
     """A warehouse every asset has been materialised into once, on the local sources of ``urls``."""

@@ -1,6 +1,7 @@
 """Crash and reader tests: ``make run``'s command killed with SIGKILL (``kill -9`` of its
 process) during the Kolada fetch, during the dbt build and during publish, while a separate
-reader process queries the published mart every 50 ms.
+reader process queries the published mart: every 50 ms while a new mart file is being written
+(``mart.duckdb.tmp-*``) and for 2 s after, once a second between publications.
 
 One scenario (a fixture, run once) drives the runs, in this order, on a copy of the shared published
 warehouse (``tests/conftest.py``; the reader starts on it), all in one Dagster instance configured
@@ -57,10 +58,21 @@ from pathlib import Path
 import duckdb
 
 mart, stop, out = sys.argv[1:4]
-queries = errors = zeros = inconsistent = 0
+folder, name = Path(mart).parent, Path(mart).name
+queries = errors = zeros = inconsistent = during_publish = 0
 counts = {}  # published_at -> (fact rows, dimension rows)
 messages = []
+hot_until = last = 0.0
 while not Path(stop).exists():
+    time.sleep(0.05)
+    now = time.monotonic()
+    publishing = any(folder.glob(name + ".tmp-*"))  # a new mart file is being written
+    if publishing:
+        hot_until = now + 2.0
+    if now >= hot_until and now - last < 1.0:  # between publications: a query a second
+        continue
+    last = now
+    during_publish += publishing
     try:
         con = duckdb.connect(mart, read_only=True)
         try:
@@ -78,9 +90,9 @@ while not Path(stop).exists():
     except Exception as exc:
         errors += 1
         messages.append(repr(exc)[:300])
-    time.sleep(0.05)
 Path(out).write_text(json.dumps({
     "queries": queries, "errors": errors, "zeros": zeros, "inconsistent": inconsistent,
+    "during_publish": during_publish,
     "publications": sorted(counts), "messages": messages[:20],
 }))
 """
@@ -355,6 +367,7 @@ def test_the_run_after_a_kill_leaves_no_temporary_files(scenario: Scenario, stag
 def test_a_reader_sees_only_whole_publications(scenario: Scenario) -> None:
     reader = scenario.reader
     assert reader.get("queries", 0) > 0, reader
+    assert reader["during_publish"] > 0, reader  # it read while a new mart file was being written
     assert reader["errors"] == 0, reader["messages"]
     assert reader["zeros"] == 0
     assert reader["inconsistent"] == 0

@@ -12,7 +12,7 @@ import pytest
 from ingest.http import SourceError
 from ingest.kolada import parse_batch
 from localsources.kolada_server import KoladaData, serve, synthetic_groups
-from tests.conftest import Published
+from tests.conftest import Published, dbt_in
 from tests.test_kolada_client import make_client
 from warehouse import publish
 from warehouse.publish import publish_mart
@@ -258,25 +258,15 @@ def test_every_yaml_unit_test_passes(published: Published, tmp_path: Path) -> No
     """The models' YAML unit tests, run once here (refresh runs leave them out of ``dbt build``)
     on a copy of a built database, which gives them their inputs' columns."""
     import shutil
-    import subprocess
-    import sys
 
-    from orchestration.dbt import DBT_PROJECT_DIR, dbt_project, ensure_manifest
+    from orchestration.dbt import dbt_project, ensure_manifest
 
     ensure_manifest()
     manifest = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
     count = len(manifest["unit_tests"])
     assert count >= 15
     shutil.copy(published.warehouse / "build.duckdb", tmp_path / "build.duckdb")
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "test", "--select", "test_type:unit"]
-        + ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path)],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "BARNHALSA_WAREHOUSE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = dbt_in(tmp_path, ["test", "--select", "test_type:unit"], tmp_path / "target")
     assert done.returncode == 0, done.stdout[-3000:]
     assert f"PASS={count} " in done.stdout and "ERROR=0" in done.stdout, done.stdout[-2000:]
 

@@ -293,9 +293,10 @@ def test_publish_succeeds_while_readers_hold_and_open_the_mart_read_only(
         holder.wait(timeout=30)
         poller.wait(timeout=30)
     assert holder.returncode == 0
-    opens, errors = poller.stdout.read().split("|", 1)
+    opens, during_publish, errors = poller.stdout.read().split("|", 2)
     assert errors.strip() == ""
     assert int(opens) > 1
+    assert int(during_publish) > 0  # it opened the mart while the new one was being written
     (published_at,) = mart_rows(mart, "select count(*) from meta_publication")[0]
     assert published_at == 1
     assert mart_rows(
@@ -375,11 +376,25 @@ for line in sys.stdin:
 con.close()
 """
 
+# Every 50 ms while a new mart file is being written (mart.duckdb.tmp-*) and for 2 s after; once
+# a second between publications.
 POLLER = """
-import select, sys, duckdb
+import select, sys, time
+from pathlib import Path
+import duckdb
 print("polling", flush=True)
-opens, errors = 0, []
+folder, name = Path(sys.argv[1]).parent, Path(sys.argv[1]).name
+opens, during_publish, errors = 0, 0, []
+hot_until = last = 0.0
 while not select.select([sys.stdin], [], [], 0.05)[0]:
+    now = time.monotonic()
+    publishing = any(folder.glob(name + ".tmp-*"))
+    if publishing:
+        hot_until = now + 2.0
+    if now >= hot_until and now - last < 1.0:
+        continue
+    last = now
+    during_publish += publishing
     try:
         with duckdb.connect(sys.argv[1], read_only=True) as con:
             for view in ("v_indicator_comparison", "v_indicator_trend", "v_county_profile", "v_coverage"):
@@ -389,7 +404,7 @@ while not select.select([sys.stdin], [], [], 0.05)[0]:
         opens += 1
     except Exception as exc:
         errors.append(repr(exc))
-print(f"{opens}|{'; '.join(errors)}", end="", flush=True)
+print(f"{opens}|{during_publish}|{'; '.join(errors)}", end="", flush=True)
 """
 
 

@@ -7,8 +7,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -20,7 +18,7 @@ from hypothesis import strategies as st
 from ingest import surveys
 from ingest.surveys import RegionIndex, SurveyError
 from localsources.kolada_server import SMALL_REGIONS
-from tests.conftest import Published
+from tests.conftest import Published, dbt_in
 from warehouse.load import replace_raw_table
 from warehouse.raw_tables import RAW_TABLES
 
@@ -571,15 +569,8 @@ def test_the_rule_through_dbt_on_the_example_with_grade_totals_and_generated_tab
     db = tmp_path / "build.duckdb"
     replace_raw_table(db, "survey_values", rows)
 
-    dbt = Path(sys.executable).with_name("dbt")
-    done = subprocess.run(
-        [str(dbt), "build", "--select", "stg_survey__values", "int_survey_values"]
-        + ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path)],
-        cwd=ROOT / "dbt_project",
-        env={**os.environ, "BARNHALSA_WAREHOUSE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        check=False,
+    done = dbt_in(
+        tmp_path, ["build", "--select", "stg_survey__values", "int_survey_values"], tmp_path / "target"
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "5 unit tests" in done.stdout  # the model's YAML unit tests ran in that build
