@@ -62,16 +62,16 @@ folder, name = Path(mart).parent, Path(mart).name
 queries = errors = zeros = inconsistent = during_publish = 0
 counts = {}  # published_at -> (fact rows, dimension rows)
 messages = []
-hot_until = last = 0.0
+hot_until = queried = 0.0
 while not Path(stop).exists():
     time.sleep(0.05)
     now = time.monotonic()
     publishing = any(folder.glob(name + ".tmp-*"))  # a new mart file is being written
     if publishing:
         hot_until = now + 2.0
-    if now >= hot_until and now - last < 1.0:  # between publications: a query a second
+    if now >= hot_until and now - queried < 1.0:  # between publications: a query a second
         continue
-    last = now
+    queried = now
     during_publish += publishing
     try:
         con = duckdb.connect(mart, read_only=True)
