@@ -8,9 +8,7 @@ one renamed field gives one clear failure instead of a cascade.
 
 from __future__ import annotations
 
-import functools
 import math
-import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,9 +20,6 @@ import pandas as pd
 
 CRITICAL = "critical"  # ERROR: blocks publication
 WARNING = "warning"  # WARN: shown in Dagster and the Data Docs, the mart is still published
-DATASOURCE = "barnhalsa"
-SITE = "barnhalsa_quality"
-KEEP_RESULTS = 3  # validation results kept per suite in the Data Docs
 SAMPLE_ROWS = 5
 PARTIAL_ROWS = 200  # failing rows GE reports by index: the ids a failure line names come from them
 ID_COLUMNS = ("indicator_id", "kpi_id", "table_key")  # what a failing row is about, first one present
@@ -143,8 +138,9 @@ def validate(
     suite: Suite, df: pd.DataFrame, quality_dir: Path | None = None, run_name: str | None = None
 ) -> Outcome:
     """Validate ``df`` against ``suite``; with ``quality_dir``, store the result and update the Data Docs."""
-    import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
+
+    from expectations import gx_project
 
     started = time.perf_counter()
     bad_columns = _bad_columns(suite, df)
@@ -158,14 +154,8 @@ def validate(
             skipped.append(name)
         else:
             run.append(expectation)
-    context = _context(quality_dir)
-    datasource = _get_or_add(context.data_sources.get, context.data_sources.add_pandas, DATASOURCE)
-    asset = _get_or_add(datasource.get_asset, datasource.add_dataframe_asset, suite.name)
-    batch = _get_or_add(asset.get_batch_definition, asset.add_batch_definition_whole_dataframe, "whole")
-    gx_suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite.name, expectations=run))
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"validate {suite.name}", data=batch, suite=gx_suite)
-    )
+    context = gx_project.context(quality_dir)
+    definition = gx_project.validation_definition(context, suite.name, run)
     result = definition.run(
         batch_parameters={"dataframe": df},
         result_format={"result_format": "SUMMARY", "partial_unexpected_count": PARTIAL_ROWS},
@@ -175,126 +165,11 @@ def validate(
     failures.sort(key=lambda f: (f.severity != CRITICAL, f.name))
     docs = None
     if quality_dir is not None:
-        docs = _update_docs(context, quality_dir, suite.name)
-        _remember(quality_dir, context)  # its own additions (this suite's asset) changed the file
+        docs = gx_project.update_docs(context, quality_dir, suite.name)
+        gx_project.remember(quality_dir, context)  # its own additions (this suite's asset) changed the file
     return Outcome(
         suite.name, len(df), len(run), failures, skipped, round(time.perf_counter() - started, 3), docs
     )
-
-
-def _get_or_add(get: Any, add: Any, name: str) -> Any:
-    try:
-        return get(name)
-    except (KeyError, LookupError, ValueError) as exc:
-        if "not found" not in str(exc).lower() and not isinstance(exc, KeyError | LookupError):
-            raise
-        return add(name)
-
-
-def _context(quality_dir: Path | None) -> Any:
-    """An ephemeral context, or a file context in ``quality_dir`` with the Data Docs site there."""
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    if quality_dir is None:
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        return context
-    quality_dir.mkdir(parents=True, exist_ok=True)
-    config = quality_dir / "gx" / "great_expectations.yml"
-    key = _config_key(config)
-    if key is not None and _CONTEXTS.get(quality_dir.resolve(), (None,))[0] == key:
-        return _CONTEXTS[quality_dir.resolve()][1]
-    context = gx.get_context(mode="file", project_root_dir=str(quality_dir))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm bars in run logs
-    sites = context.variables.data_docs_sites or {}
-    for site in sites:  # another site, or ours written for another folder (the warehouse moved)
-        if site != SITE or sites[site].get("store_backend", {}).get("base_directory") != str(quality_dir):
-            context.delete_data_docs_site(site)
-    if SITE not in (context.variables.data_docs_sites or {}):
-        context.add_data_docs_site(
-            site_name=SITE,
-            site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(quality_dir),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
-    _remember(quality_dir, context)
-    return context
-
-
-def _remember(quality_dir: Path, context: Any) -> None:
-    config = quality_dir / "gx" / "great_expectations.yml"
-    _CONTEXTS[quality_dir.resolve()] = (_config_key(config), context)
-
-
-# quality dir -> (its GE config file's identity when opened, the context): the 14 suites of a run
-# share one context instead of reading the project's configuration 14 times (about 0.2 s each).
-# A deleted, replaced or edited configuration opens a new one.
-_CONTEXTS: dict[Path, tuple[tuple[int, int, int] | None, Any]] = {}
-
-
-def _config_key(config: Path) -> tuple[int, int, int] | None:
-    try:
-        stat = config.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_ino, stat.st_mtime_ns, stat.st_size
-
-
-def _update_docs(context: Any, quality_dir: Path, suite_name: str) -> Path:
-    """Keep the newest results of this suite, render the newest one and the index."""
-    _share_compiled_templates()
-    store = context.validation_results_store
-    keys = [k for k in store.list_keys() if k.expectation_suite_identifier.name == suite_name]
-    keys.sort(key=lambda k: k.run_id.run_time)
-    for old in keys[:-KEEP_RESULTS]:
-        store.remove_key(old)
-        page = quality_dir.joinpath("validations", *old.to_tuple()[:-1])
-        shutil.rmtree(page, ignore_errors=True)
-    context.build_data_docs(site_names=[SITE], resource_identifiers=keys[-1:])
-    from expectations.offline_docs import make_offline
-
-    make_offline(quality_dir)  # the pages load their CSS and JS from the warehouse folder, not CDNs
-    return quality_dir / "index.html"
-
-
-@functools.cache
-def _share_compiled_templates() -> None:
-    """Compile GE's Data Docs templates once per process, not once per page.
-
-    GE 1.x gives every page view (``DefaultJinjaView``) a new jinja ``Environment``, so each of
-    the 14 suites of a run compiled the same templates again: 0.27 of the 0.4 s a suite's Data
-    Docs took. Every view's environment gets one in-memory jinja bytecode cache (keyed by
-    template name and source checksum, so a changed template compiles anew); the pages are the
-    same (``tests/test_expectations.py`` renders them).
-    """
-    import jinja2
-    from great_expectations.render.view import view
-
-    class MemoryBytecodeCache(jinja2.BytecodeCache):
-        def __init__(self) -> None:
-            self.compiled: dict[str, bytes] = {}
-
-        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-            if bucket.key in self.compiled:
-                bucket.bytecode_from_string(self.compiled[bucket.key])
-
-        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-            self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-    cache = MemoryBytecodeCache()
-    init = view.DefaultJinjaView.__init__
-
-    def init_with_cache(self: Any, *args: Any, **kwargs: Any) -> None:
-        init(self, *args, **kwargs)
-        self.env.bytecode_cache = cache
-
-    view.DefaultJinjaView.__init__ = init_with_cache
 
 
 def _bad_columns(suite: Suite, df: pd.DataFrame) -> set[str]:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from expectations import core, gates, mart, raw
+from expectations import core, gates, gx_project, mart, raw
 from ingest.catalog import Indicator, load_catalog
 
 TS = datetime(2026, 3, 1, tzinfo=UTC)
@@ -556,13 +556,13 @@ def test_renamed_column_is_one_schema_failure_and_the_rest_is_skipped() -> None:
 def test_data_docs_are_written_and_keep_a_few_results(tmp_path: Path) -> None:
     quality = tmp_path / "quality"
     suite = raw.scb_population
-    for run in range(core.KEEP_RESULTS + 1):
+    for run in range(gx_project.KEEP_RESULTS + 1):
         outcome = core.validate(suite(), population_frame(), quality, run_name=f"run{run}")
     assert outcome.docs == quality / "index.html"
     index = outcome.docs.read_text(encoding="utf-8")
     assert "scb_population" in index
     pages = list((quality / "validations").rglob("*.html"))
-    assert len(pages) == core.KEEP_RESULTS
+    assert len(pages) == gx_project.KEEP_RESULTS
     # a failing run is rendered too
     failed = core.validate(suite(), set_cell(0, "population", -5)(population_frame()), quality, "bad")
     assert failed.errors
