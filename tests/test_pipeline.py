@@ -173,6 +173,13 @@ def assert_views_for_karlstad(warehouse_dir: Path, served: dict) -> None:
         assert [(exported,)] == mart_rows(mart, f"select count(*) from {name}")
 
 
+def build_folders(run_id: str) -> list[Path]:
+    """The dbt target folders the builds of run ``run_id`` left (``orchestration.dbt``)."""
+    from orchestration.dbt import DBT_PROJECT_DIR
+
+    return list((DBT_PROJECT_DIR / "target").glob(f"barnhalsa_dbt-{run_id[:7]}-*"))
+
+
 def test_rebuild_from_landing_makes_no_request_and_the_same_mart(
     republished: Path, kolada_server: KoladaServer, warehouse_dir: Path
 ) -> None:
@@ -184,6 +191,7 @@ def test_rebuild_from_landing_makes_no_request_and_the_same_mart(
 
     result = run_pipeline(from_landing=True)  # every source URL is dead
     assert result.success
+    assert not build_folders(result.run_id)  # a build that succeeded leaves no dbt target folder
     assert len(kolada_server.log) == requests_before
     assert mart_rows(mart, sql) == before
 
