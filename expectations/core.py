@@ -140,8 +140,9 @@ def validate(
     """Validate ``df`` against ``suite``; with ``quality_dir``, store the result and update the Data Docs."""
     from great_expectations.core.run_identifier import RunIdentifier
 
-    from expectations import gx_project
+    from expectations import gx_project, gx_speed
 
+    gx_speed.build_configuration_once_per_call()
     started = time.perf_counter()
     bad_columns = _bad_columns(suite, df)
     run: list[Any] = []

@@ -579,3 +579,25 @@ def test_data_docs_follow_a_warehouse_that_moved(tmp_path: Path) -> None:
     assert not before.exists()
     assert any("moved" in p.as_posix() for p in (after / "validations").rglob("*.html"))
     assert "moved" in (after / "index.html").read_text(encoding="utf-8")
+
+
+def test_sharing_one_configuration_per_call_gives_ges_own_kwargs() -> None:
+    """``expectations.gx_speed``: every expectation of every suite gets the same runtime, success
+    and domain kwargs from the patched helpers as from GE's own, which build the configuration
+    on each read."""
+    from great_expectations.expectations.expectation import Expectation
+
+    from expectations import gx_speed
+
+    gx_speed.build_configuration_once_per_call()
+    checked = 0
+    for _, build, _ in SUITES.values():
+        for expectation in build().expectations:
+            for name in ("_get_runtime_kwargs", "_get_success_kwargs", "_get_domain_kwargs"):
+                patched = getattr(Expectation, name)
+                assert patched(expectation) == patched.__wrapped__(expectation), (name, expectation)
+            for key in expectation.success_keys:
+                patched = Expectation._get_success_kwarg
+                assert patched(expectation, key) == patched.__wrapped__(expectation, key)
+            checked += 1
+    assert checked > 100
