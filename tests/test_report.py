@@ -3,6 +3,7 @@ against the mart, opened in headless Chromium, and printed to PDF."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -270,12 +271,19 @@ def test_the_report_renders_every_chart_offline_in_chromium(reports: Reports) ->
 
 
 def pdf_pages_text(pdf: Path) -> list[str]:
-    """Each page's text, ligatures unfolded (Chromium's fonts print "ﬃ" for "ffi")."""
+    """Each page's text, ligatures unfolded (Chromium's fonts print "ﬃ" for "ffi"); a file read
+    once per content (pypdf takes about 3 s for a county's report)."""
+    stat = pdf.stat()
+    return list(_pages_text(pdf.resolve(), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.cache
+def _pages_text(pdf: Path, mtime_ns: int, size: int) -> tuple[str, ...]:
     import unicodedata
 
     from pypdf import PdfReader
 
-    return [unicodedata.normalize("NFKC", page.extract_text() or "") for page in PdfReader(pdf).pages]
+    return tuple(unicodedata.normalize("NFKC", page.extract_text() or "") for page in PdfReader(pdf).pages)
 
 
 def outline_titles(pdf: Path) -> list[str]:
