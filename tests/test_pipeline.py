@@ -196,43 +196,6 @@ def test_rebuild_from_landing_makes_no_request_and_the_same_mart(
     assert mart_rows(mart, sql) == before
 
 
-def test_failed_fetch_keeps_the_last_good_batch_and_publishes_the_rest(
-    republished: Path,
-    urls: dict[str, str],
-    kolada_server: KoladaServer,
-    warehouse_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    mart = warehouse_dir / "mart.duckdb"
-    published = mart.read_bytes()
-    values_sql = "select * exclude (fetched_at) from fct_indicator_value where source = 'kolada' order by all"
-    kolada_values = mart_rows(mart, values_sql)
-    batches = sorted(p.name for p in (warehouse_dir / "raw" / "kolada").iterdir() if p.is_dir())
-
-    kolada_server.fault("500", match="/data/", times=100)
-    monkeypatch.setenv("BARNHALSA_STRICT", "1")  # all or nothing: the run fails, nothing changes
-    result = run_pipeline(**urls, retries=1)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "HTTP 500" in str(failure.event_specific_data.error)
-    assert mart.read_bytes() == published
-
-    monkeypatch.delenv("BARNHALSA_STRICT")  # default: Kolada is stale, the mart still publishes
-    assert run_pipeline(**urls, retries=1).success
-    assert sorted(p.name for p in (warehouse_dir / "raw" / "kolada").iterdir() if p.is_dir()) == batches
-    assert mart_rows(mart, values_sql) == kolada_values  # the last good batch
-    statuses = mart_rows(
-        mart,
-        "select distinct status, reason like '%HTTP 500%', failing_since is not null"
-        " from meta_source_status where source = 'kolada'",
-    )
-    assert statuses == [("stale", True, True)]
-    fresh = mart_rows(
-        mart, "select count(*) from meta_source_status where source <> 'kolada' and status = 'fresh'"
-    )
-    assert fresh[0][0] >= 4  # SCB and the Folkhälsodata tables on record
-
-
 def test_failing_dbt_test_blocks_publication(
     republished: Path, urls: dict[str, str], kolada_data: KoladaData, warehouse_dir: Path
 ) -> None:
