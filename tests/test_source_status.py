@@ -56,7 +56,7 @@ def test_a_failed_fetch_and_a_renamed_variable_fail_their_source_only_and_heal(
     warehouse_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Two faults that do not meet (one source each), in one pair of runs: Kolada answers HTTP 500
+    """Two faults that do not meet (one source each), in the same three runs: Kolada answers HTTP 500
     to every data request, and Folkhälsodata renames a variable of a verified table. All or
     nothing (``BARNHALSA_STRICT``), the run fails and the mart stays as it was. By default Kolada
     keeps its last good batch and the table its last values, each stale with its reason, every
