@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from orchestration import run
 from orchestration.quality import GATES
 from tests.conftest import Published
 from tests.pipeline import run_pipeline
+from tests.test_pipeline import mart_rows
 
 
 def plant_faults(data: KoladaData) -> None:
@@ -84,33 +86,55 @@ def test_planted_faults_block_publication_and_leave_the_mart_byte_identical(
     assert "kolada_values" in index and result.run_id in index
 
 
-def test_a_malformed_answer_is_quarantined_and_the_next_run_heals(
+def test_a_drifted_and_a_malformed_answer_each_cost_one_failed_run_and_the_next_heals(
     republished: Path, urls: dict[str, str], kolada_data: KoladaData, warehouse_dir: Path
 ) -> None:
-    """Kolada answers, but not as documented (the same value twice): the batch is kept, rejected
-    with the parser's reason, the run fails before anything is published, and once Kolada answers
-    correctly again the next plain run publishes. A source that cannot be reached is different:
-    it is stale and the others publish (tests/test_source_status.py)."""
+    """Kolada answers, but not as documented, twice in a row. First every value comes under
+    another field name (drift: the answers parse, the raw gate fails and quarantines the batch);
+    then, that fixed, one value is given twice (the parser rejects the batch at landing). Each
+    costs one failed run that publishes nothing and keeps its batch, rejected with its reason,
+    for inspection; the change checks start from the last good batch. Once Kolada answers
+    correctly again the next plain run publishes: no operator, no batch deleted. A source that
+    cannot be reached is different: it is stale and the others publish
+    (tests/test_source_status.py)."""
     mart = warehouse_dir / "mart.duckdb"
     published = mart.read_bytes()
-    correct = list(kolada_data.objects[("N15419", "1380", 2024)]["values"])
-    kolada_data.add("N15419", "1380", 2024, [*correct, dict(correct[0])])  # one value given twice
+    landing = Landing(warehouse_dir / "raw", "kolada")
 
+    def rejected() -> list:
+        return [b for b in landing.complete_batches(rejected=True) if b.rejection()]
+
+    correct = {key: json.loads(json.dumps(obj)) for key, obj in kolada_data.objects.items()}
+    for (kpi, municipality, year), obj in correct.items():  # Kolada renames the value field
+        drifted = [{("varde" if k == "value" else k): v for k, v in e.items()} for e in obj["values"]]
+        kolada_data.add(kpi, municipality, year, drifted)
+    drifted_run = run_pipeline(**urls)
+    assert not drifted_run.success
+    assert mart.read_bytes() == published  # nothing published
+    (drift,) = rejected()
+    assert "ge_raw_kolada" in drift.rejection()["reason"] and "value" in drift.rejection()["reason"]
+    assert landing.latest_or_none().path != drift.path  # change checks start from the good one
+
+    for (kpi, municipality, year), obj in correct.items():  # the field is right again, but
+        kolada_data.add(kpi, municipality, year, obj["values"])
+    values = correct[("N15419", "1380", 2024)]["values"]
+    kolada_data.add("N15419", "1380", 2024, [*values, dict(values[0])])  # one value given twice
     result = run_pipeline(**urls)
     assert not result.success
     assert mart.read_bytes() == published
     failures = [e for e in result.all_events if e.is_step_failure]
-    assert [e.step_key for e in failures] == ["landing__kolada"]
+    assert [e.step_key for e in failures] == ["landing__kolada"]  # the parser, not the gate
     error, message = failures[0].event_specific_data.error, ""
     while error is not None:  # the step's error and its causes
         message, error = message + error.message, error.cause
     assert "N15419/1380/2024/T is given twice" in message and "rejected" in message
-    landing = Landing(warehouse_dir / "raw", "kolada")
-    rejected = [b for b in landing.complete_batches(rejected=True) if b.rejection()]
-    assert len(rejected) == 1 and "given twice" in rejected[0].rejection()["reason"]
-    assert (rejected[0].path / "manifest.jsonl").exists()  # the answers are kept for inspection
+    (malformed,) = [b for b in rejected() if b.path != drift.path]
+    assert "given twice" in malformed.rejection()["reason"]
+    assert (malformed.path / "manifest.jsonl").exists()  # the answers are kept for inspection
 
-    kolada_data.add("N15419", "1380", 2024, correct)
-    assert run_pipeline(**urls).success
+    kolada_data.add("N15419", "1380", 2024, values)  # the source answers correctly again
+    assert run_pipeline(**urls).success  # a plain run, no BARNHALSA_FORCE, nothing deleted
     assert mart.read_bytes() != published
-    assert rejected[0].path.exists()
+    kolada = mart_rows(mart, "select distinct status from meta_source_status where source = 'kolada'")
+    assert kolada == [("fresh",)]
+    assert drift.path.exists() and malformed.path.exists()  # kept for inspection

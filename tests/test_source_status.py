@@ -5,14 +5,12 @@ names what failed."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from ingest.catalog import load_pxweb_tables
-from ingest.landing import Landing
-from localsources.kolada_server import KoladaData, KoladaServer
+from localsources.kolada_server import KoladaServer
 from localsources.pxweb_fixtures import HLV
 from tests.conftest import Published
 from tests.pipeline import run_pipeline
@@ -108,29 +106,3 @@ def test_a_failed_fetch_and_a_renamed_variable_fail_their_source_only_and_heal(
     assert tuple(statuses(mart)[HLV][:2]) == ("fresh", None)
     kolada = mart_rows(mart, "select distinct status from meta_source_status where source = 'kolada'")
     assert kolada == [("fresh",)]
-
-
-def test_a_rejected_batch_costs_one_failed_run_not_an_operator(
-    republished: Path, urls: dict[str, str], kolada_data: KoladaData, warehouse_dir: Path
-) -> None:
-    mart = warehouse_dir / "mart.duckdb"
-    published = mart.read_bytes()
-    correct = {key: json.loads(json.dumps(obj)) for key, obj in kolada_data.objects.items()}
-    for (kpi, municipality, year), obj in correct.items():  # Kolada renames the value field
-        drifted = [{("varde" if k == "value" else k): v for k, v in e.items()} for e in obj["values"]]
-        kolada_data.add(kpi, municipality, year, drifted)
-    drifted_run = run_pipeline(**urls)
-    assert not drifted_run.success
-    assert mart.read_bytes() == published  # nothing published
-    landing = Landing(warehouse_dir / "raw", "kolada")
-    rejected = [b for b in landing.complete_batches(rejected=True) if b.rejection()]
-    assert len(rejected) == 1 and "value" in rejected[0].rejection()["reason"]
-    assert landing.latest_or_none().path != rejected[0].path  # change checks start from the good one
-
-    for (kpi, municipality, year), obj in correct.items():  # the source answers correctly again
-        kolada_data.add(kpi, municipality, year, obj["values"])
-    assert run_pipeline(**urls).success  # a plain run, no BARNHALSA_FORCE, nothing deleted
-    assert mart.read_bytes() != published
-    kolada = mart_rows(mart, "select distinct status from meta_source_status where source = 'kolada'")
-    assert kolada == [("fresh",)]
-    assert rejected[0].path.exists()  # kept for inspection
