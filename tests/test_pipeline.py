@@ -466,16 +466,21 @@ def test_pxweb_values_population_and_rates_equal_what_the_servers_served(publish
 
 
 def test_unknown_pxweb_region_fails_before_publishing_naming_source_table_and_code(
-    urls: dict[str, str], px_states, warehouse_dir: Path
+    republished: Path, urls: dict[str, str], px_states, warehouse_dir: Path
 ) -> None:
     _, fohm = px_states
+    mart = warehouse_dir / "mart.duckdb"
+    published = mart.read_bytes()
     spec_table = "A_Folkhalsodata/C_HBSC/Regionalt/Skolan/Mobbning/MobbningReg.px"
     region = fohm.tables[spec_table].dims[0]
-    region.values.append("99")
+    region.values.append("99")  # the table now has a region dim_region cannot place
     region.labels.append("99 Okänt län")
+    fohm.tables[spec_table].updated = "2030-01-01T00:00:00Z"
     result = run_pipeline(**urls)
     assert not result.success
     (evaluation,) = [e for e in result.get_asset_check_evaluations() if e.check_name == "region_codes_known"]
     assert not evaluation.passed
     assert f"fohm: table {spec_table} has region code '99'" in evaluation.description
-    assert not (warehouse_dir / "mart.duckdb").exists()
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "mart/fct_indicator_value" in materialized and "published_mart" not in materialized
+    assert mart.read_bytes() == published
