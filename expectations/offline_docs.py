@@ -55,10 +55,12 @@ S3_IMAGE = re.compile(
 REMOTE_LOAD = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)=["'](https?://[^"']+)""", re.I)
 
 
-def make_offline(site: Path) -> list[str]:
-    """Vendor the assets into ``site/static/vendor`` and rewrite every page's CDN links.
+def make_offline(site: Path, since: float | None = None) -> list[str]:
+    """Vendor the assets into ``site/static/vendor`` and rewrite the CDN links of every page, or
+    with ``since`` (a ``time.time()``) of the pages written since then: a suite's update writes
+    its new page and the index, the others were made offline when they were written.
 
-    Returns the outside URLs a page would still load (none with GE as locked).
+    Returns the outside URLs those pages would still load (none with GE as locked).
     """
     static = site / "static"
     if not static.is_dir():
@@ -67,6 +69,8 @@ def make_offline(site: Path) -> list[str]:
     remaining: set[str] = set()
     for page in site.rglob("*.html"):
         if "gx" in page.relative_to(site).parts[:1]:
+            continue
+        if since is not None and page.stat().st_mtime < since:
             continue
         text = page.read_text(encoding="utf-8")
         prefix = Path(os.path.relpath(static, page.parent)).as_posix()

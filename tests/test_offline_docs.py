@@ -13,7 +13,7 @@ from report.pdf import browser, offline_page
 from tests.conftest import require_chromium
 
 
-def build_docs(quality: Path) -> None:
+def build_docs(quality: Path, run_name: str = "r1") -> None:
     suite = Suite(
         "demo.offline",
         [
@@ -27,16 +27,19 @@ def build_docs(quality: Path) -> None:
         ],
     )
     outcome = core.validate(
-        suite, pd.DataFrame({"indicator_id": ["a", "b"], "v": [50.0, 140.0]}), quality, "r1"
+        suite, pd.DataFrame({"indicator_id": ["a", "b"], "v": [50.0, 140.0]}), quality, run_name
     )
     assert outcome.failures[0].ids == ("b",)
 
 
 def test_data_docs_link_no_cdn_and_every_vendored_asset_exists(tmp_path: Path) -> None:
+    """Each update makes the pages it writes offline (its validation page and the index), so
+    after two runs every page is."""
     quality = tmp_path / "quality"
     build_docs(quality)
+    build_docs(quality, "r2")
     pages = [p for p in quality.rglob("*.html") if "gx" not in p.relative_to(quality).parts[:1]]
-    assert len(pages) >= 2  # the index and the validation page
+    assert len(pages) >= 3  # the index and a validation page per run
     for page in pages:
         text = page.read_text(encoding="utf-8")
         for url in CDN:
@@ -78,3 +81,21 @@ def test_data_docs_render_in_chromium_with_every_outside_request_blocked(tmp_pat
         assert page.evaluate("getComputedStyle(document.querySelector('.navbar')).display") == "flex"
         assert "Failed" in page.inner_text("body") and "140" in page.inner_text("body")
     assert blocked == [], blocked  # no page asked for anything outside the warehouse folder
+
+
+def test_only_pages_written_since_are_rewritten(tmp_path: Path) -> None:
+    """``since`` leaves older pages alone (they were made offline when written)."""
+    import os
+    import time
+
+    site = tmp_path / "site"
+    (site / "static").mkdir(parents=True)
+    url = next(iter(CDN))
+    old, new = site / "old.html", site / "new.html"
+    for page in (old, new):
+        page.write_text(f'<script src="{url}"></script>', encoding="utf-8")
+    os.utime(old, (time.time() - 60, time.time() - 60))
+    assert make_offline(site, since=time.time() - 30) == []
+    assert url in old.read_text(encoding="utf-8") and url not in new.read_text(encoding="utf-8")
+    assert make_offline(site) == []  # every page
+    assert url not in old.read_text(encoding="utf-8")
