@@ -254,6 +254,40 @@ def test_no_staging_test_repeats_the_blocking_gate_of_its_raw_table() -> None:
     assert repeated == []
 
 
+def test_a_not_null_constraint_is_enforced_by_duckdb_in_the_built_table(
+    published: Published, tmp_path: Path
+) -> None:
+    """Each mart column whose contract declares ``not_null`` is NOT NULL in the table dbt built,
+    so DuckDB refuses a NULL there and the model's build fails: no dbt data test repeats it."""
+    import shutil
+
+    from orchestration.dbt import dbt_project
+
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text(encoding="utf-8"))
+    declared = {
+        (node["name"], column)
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["contract"]["enforced"]
+        for column, spec in node["columns"].items()
+        if any(c["type"] == "not_null" for c in spec["constraints"])
+    }
+    assert ("dim_indicator", "title") in declared and len(declared) >= 20
+    build = tmp_path / "build.duckdb"
+    shutil.copy(published.warehouse / "build.duckdb", build)
+    with duckdb.connect(str(build)) as con:
+        nullable = {
+            (table, column)
+            for table, column, is_nullable in con.execute(
+                "select table_name, column_name, is_nullable from information_schema.columns"
+                " where table_schema = 'mart'"
+            ).fetchall()
+            if is_nullable == "YES"
+        }
+        assert not declared & nullable
+        with pytest.raises(duckdb.ConstraintException, match="NOT NULL"):
+            con.execute("update mart.dim_indicator set title = null")
+
+
 def test_every_yaml_unit_test_passes(published: Published, tmp_path: Path) -> None:
     """The models' YAML unit tests, run once here (refresh runs leave them out of ``dbt build``)
     on a copy of a built database, which gives them their inputs' columns."""
