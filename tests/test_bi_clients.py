@@ -125,6 +125,44 @@ def test_published_file_is_read_by_the_duckdb_1x_cli_with_comments_and_exports(t
     book.close()
 
 
+def test_duckdb_renders_each_workbook_cell_as_the_python_writer_does() -> None:
+    """The workbook's cells rendered in SQL (``_cell_sql``) are the ones the Python writer
+    (``_cell_writer``) makes of the same values: NULL, non-finite and negative zero doubles,
+    decimals, dates, timestamps with microseconds, XML's special and invalid characters."""
+    from warehouse.exports import _cell_sql, _cell_writer
+
+    con = duckdb.connect()
+    con.execute(
+        "create table t (i bigint, n integer, d double, m decimal(6, 3), b boolean, day date,"
+        ' stamp timestamptz, naive timestamp, s varchar, "odd ""name""" varchar)'
+    )
+    con.execute("set TimeZone = 'Europe/Stockholm'")  # a reader's zone: cells are in UTC
+    con.executemany(
+        "insert into t values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [None] * 10,
+            [1, -7, 76.25, 76.25, True, "2024-01-01", "2026-12-01 10:00:00.123456+00",
+             "1899-12-30 00:00:00.000001", "a & b < c > d \"e\" 'f'", "Åk 9 \x01\x0b\x1f\tok\n"],
+            [2**62, 0, 1e-05, -0.5, False, "1900-03-01", "1970-01-01 00:00:00+01",
+             "2030-06-30 23:59:59.999999", "", " "],
+            [-1, 2**31 - 1, float("inf"), 0, None, "2100-12-31", None, None, "x" * 300, "ï"],
+            [0, None, float("nan"), None, True, None, "2024-03-31 01:59:59+01", None, "<&>", None],
+            [3, 1, -0.0, 100, None, None, None, None, None, None],
+            [4, 1, 1e16, 1, None, None, None, None, None, None],
+            [5, 1, 0.1 + 0.2, 1, None, None, None, None, None, None],
+        ],
+    )  # fmt: skip
+    described = con.execute("select column_name, column_type from (describe t)").fetchall()
+    rows = con.execute("select * from t").fetchall()
+    for index, (column, sql_type) in enumerate(described):
+        sql = _cell_sql(column, sql_type)
+        assert sql is not None, sql_type
+        rendered = [r[0] for r in con.execute(f"select {sql} from t").fetchall()]
+        write = _cell_writer(sql_type)
+        assert rendered == [write(row[index]) for row in rows], column
+    assert _cell_sql("l", "INTEGER[]") is None  # left to the Python writer
+
+
 def readme_karlstad_query() -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### One question, one query") :]
