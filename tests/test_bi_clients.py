@@ -126,10 +126,10 @@ def test_published_file_is_read_by_the_duckdb_1x_cli_with_comments_and_exports(t
 
 
 def test_duckdb_renders_each_workbook_cell_as_the_python_writer_does() -> None:
-    """The workbook's cells rendered in SQL (``_cell_sql``) are the ones the Python writer
-    (``_cell_writer``) makes of the same values: NULL, non-finite and negative zero doubles,
+    """The workbook's cells rendered in SQL (``cell_sql``) are the ones the Python writer
+    (``cell_writer``) makes of the same values: NULL, non-finite and negative zero doubles,
     decimals, dates, timestamps with microseconds, XML's special and invalid characters."""
-    from warehouse.exports import _cell_sql, _cell_writer
+    from warehouse.workbook import cell_sql, cell_writer
 
     con = duckdb.connect()
     con.execute(
@@ -155,12 +155,12 @@ def test_duckdb_renders_each_workbook_cell_as_the_python_writer_does() -> None:
     described = con.execute("select column_name, column_type from (describe t)").fetchall()
     rows = con.execute("select * from t").fetchall()
     for index, (column, sql_type) in enumerate(described):
-        sql = _cell_sql(column, sql_type)
+        sql = cell_sql(column, sql_type)
         assert sql is not None, sql_type
         rendered = [r[0] for r in con.execute(f"select {sql} from t").fetchall()]
-        write = _cell_writer(sql_type)
+        write = cell_writer(sql_type)
         assert rendered == [write(row[index]) for row in rows], column
-    assert _cell_sql("l", "INTEGER[]") is None  # left to the Python writer
+    assert cell_sql("l", "INTEGER[]") is None  # left to the Python writer
 
 
 def readme_karlstad_query() -> str:
