@@ -239,6 +239,41 @@ def processes_naming(text: str) -> list[str]:
     return found
 
 
+SIGNALS = (("TERM", signal.SIGTERM), ("INT", signal.SIGINT))
+
+
+def process_tree(root: int) -> list[str]:
+    """``root`` and its live descendants, each with its state and whether SIGTERM and SIGINT are
+    pending, blocked, ignored or caught there (``/proc/<pid>/status``): where a signal stopped."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (ValueError, OSError):
+            continue
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    lines = []
+    for pid in tree:
+        try:
+            lines_of = Path(f"/proc/{pid}/status").read_text().splitlines()
+            status = dict(line.split(":\t", 1) for line in lines_of if ":\t" in line)
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        keys = {"pending": "SigPnd", "blocked": "SigBlk", "ignored": "SigIgn", "caught": "SigCgt"}
+        masks = {
+            what: [name for name, signum in SIGNALS if int(status[key], 16) >> (signum - 1) & 1]
+            for what, key in keys.items()
+        }
+        shown = " ".join(f"{what}={'+'.join(names)}" for what, names in masks.items() if names)
+        lines.append(f"{pid} [{status['State'].split()[0]}] {shown}: {command[:120]}")
+    return lines
+
+
 @contextmanager
 def make_dev(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, Path, int]]:
     """``make dev`` on a free port, in a process group of its own (as a terminal runs it)."""
@@ -293,7 +328,7 @@ def test_make_dev_stops_within_10_s_on_sigterm_with_a_run_in_progress(tmp_path: 
                 dev.wait(timeout=60)
             except subprocess.TimeoutExpired:  # say what was still running, and what make dev said
                 pytest.fail(
-                    f"make dev still up 60 s after SIGTERM; processes: {processes_naming(str(runner.home))};"
+                    f"make dev still up 60 s after SIGTERM; processes: {process_tree(dev.pid)};"
                     f" log: {log.read_text()[-3000:]}"
                 )
             stopped = time.monotonic() - began
@@ -320,7 +355,10 @@ def test_make_dev_stops_within_10_s_on_ctrl_c(tmp_path: Path) -> None:
     with make_dev(tmp_path, env) as (dev, log, _):
         began = time.monotonic()
         os.killpg(dev.pid, signal.SIGINT)  # Ctrl-C: the terminal signals make, uv and the rest of the group
-        dev.wait(timeout=60)
+        try:
+            dev.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"make dev still up 60 s after Ctrl-C; processes: {process_tree(dev.pid)}")
         stopped = time.monotonic() - began
         left = processes_naming(str(home))
     print(f"make dev stopped {stopped:.1f} s after Ctrl-C")
