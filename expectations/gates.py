@@ -126,7 +126,11 @@ def volume_frame(build_db: Path, published_db: Path) -> pd.DataFrame:
 
 def _volume(db: Path, schema: str) -> pd.DataFrame:
     """Rows per source in the tables ``db`` has (an older mart may lack one)."""
-    listed = query(db, "select table_name from duckdb_tables() where schema_name = ?", [schema])
+    listed = query(
+        db,
+        "select table_name from duckdb_tables() where database_name = current_database() and schema_name = ?",
+        [schema],
+    )
     tables = set(listed["table_name"])
     parts = [sql.format(schema=schema) for table, sql in VOLUME_SQL.items() if table in tables]
     if not parts:
@@ -187,7 +191,8 @@ def survey_cadence(build_db: Path) -> dict[str, dict[str, int]]:
     plus one for its results to arrive (``{'survey:<name>': {'max_lag_years': n + 1}}``)."""
     columns = query(
         build_db,
-        "select column_name from duckdb_columns() where schema_name = 'raw'"
+        "select column_name from duckdb_columns() where database_name = current_database()"
+        " and schema_name = 'raw'"
         " and table_name = 'survey_indicators'",
     )
     if "cadence_years" not in set(columns["column_name"]):

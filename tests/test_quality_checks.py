@@ -113,3 +113,29 @@ def test_an_unknown_region_code_blocks_naming_source_table_and_code(tmp_path: Pa
     with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
         con.execute("delete from mart.fct_indicator_value where region_code = '2999'")
     assert region_codes_known(warehouse=warehouse).passed
+
+
+def test_a_suites_read_leaves_no_lock_and_sees_only_its_own_file(tmp_path: Path) -> None:
+    """``frames`` attaches each file to one in-memory DuckDB for the read alone: another process
+    can write the file right after, the next read sees that, and a catalogue query inside a read
+    names only the tables of the file read, even while another file is attached too."""
+    from expectations import frames
+    from expectations.gates import _volume
+
+    build, published = tmp_path / "build.duckdb", tmp_path / "published.duckdb"
+    for db, table in ((build, "fct_indicator_value"), (published, "other")):
+        with duckdb.connect(str(db)) as con:
+            con.execute("create schema mart")
+            con.execute(f"create table mart.{table} as select 'kolada' as source")
+    assert read_table(build, "mart.fct_indicator_value")["source"].tolist() == ["kolada"]
+    insert = "insert into mart.fct_indicator_value values ('scb')"
+    write = f"import duckdb; duckdb.connect({str(build)!r}).execute({insert!r})"
+    subprocess.run([sys.executable, "-c", write], check=True, timeout=60)
+    assert sorted(read_table(build, "mart.fct_indicator_value")["source"]) == ["kolada", "scb"]
+    with frames.connect(build):  # the build database attached while the published one is read
+        assert _volume(published, "mart").empty  # its table "other" is not one VOLUME_SQL counts
+    assert _volume(build, "mart").to_dict("records") == [
+        {"source": "kolada", "n": 1},
+        {"source": "scb", "n": 1},
+    ]
+    assert frames._ATTACHED == {}
