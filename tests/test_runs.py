@@ -274,6 +274,18 @@ def process_tree(root: int) -> list[str]:
     return lines
 
 
+# make starts with SIGINT and SIGTERM as a terminal gives them. A signal ignored when make starts
+# stays ignored (GNU make), and this process may ignore both: a suite started from a background
+# shell ignores SIGINT, and Dagster maps SIGTERM to SIGINT's handler (dagster._utils.interrupts)
+# once a run has been set up here, so make never passed the test's SIGTERM on.
+AS_FROM_A_TERMINAL = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)];"
+    " os.execvp(sys.argv[1], sys.argv[1:])",
+]
+
+
 @contextmanager
 def make_dev(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, Path, int]]:
     """``make dev`` on a free port, in a process group of its own (as a terminal runs it)."""
@@ -283,7 +295,14 @@ def make_dev(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.P
     proc = subprocess.Popen(
         # PYTHON: the interpreter the venv was made from (it has uv); under `uv run` (make test)
         # the venv's own python3 comes first on PATH and has neither uv nor pip
-        ["make", "dev", f"DAGSTER_HOME={home}", f"DEV_ARGS=-p {port}", f"PYTHON={BASE_PYTHON}"],
+        [
+            *AS_FROM_A_TERMINAL,
+            "make",
+            "dev",
+            f"DAGSTER_HOME={home}",
+            f"DEV_ARGS=-p {port}",
+            f"PYTHON={BASE_PYTHON}",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log.open("w"),
