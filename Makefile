@@ -51,7 +51,7 @@ report: install browser  ## county reports from the published mart: make report 
 
 # The suite on one worker more than there are cores (pytest-xdist; tests/conftest.py keeps a shared
 # scenario on one worker): many tests wait on processes, servers and signals, so on 2 cores 3 workers
-# took 358 s and 4 took 397 s (make bench-suite; 2 took 603 s before). TEST_WORKERS=0 runs it here.
+# took 346 s and 4 took 397 s (make bench-suite; 2 took 603 s before). TEST_WORKERS=0 runs it here.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 
 test: install browser axe  ## lint and the test suite (no network), on every core
