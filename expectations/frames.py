@@ -10,6 +10,7 @@ happens to hold a NULL, so a dtype expectation fails only when the table's type 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from collections.abc import Iterator
@@ -33,9 +34,16 @@ SQL_TYPES = {
 
 
 _LOCK = threading.Lock()
-_INSTANCE: list[duckdb.DuckDBPyConnection] = []
 _ATTACHED: dict[str, list] = {}  # resolved path -> [alias, readers]; a file attaches under one alias
 _ALIASES = itertools.count()
+
+
+@functools.cache
+def _instance() -> duckdb.DuckDBPyConnection:
+    """The process's in-memory DuckDB the reads attach their files to (made under ``_LOCK``)."""
+    instance = duckdb.connect(":memory:")
+    instance.execute("set global TimeZone = 'UTC'")  # every cursor's session
+    return instance
 
 
 @contextmanager
@@ -44,10 +52,7 @@ def connect(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     reader of the file is done."""
     path = str(Path(db).resolve())
     with _LOCK:
-        if not _INSTANCE:
-            _INSTANCE.append(duckdb.connect(":memory:"))
-            _INSTANCE[0].execute("set global TimeZone = 'UTC'")  # every cursor's session
-        instance = _INSTANCE[0]
+        instance = _instance()
         if path not in _ATTACHED:
             alias = f"read_{next(_ALIASES)}"
             quoted = path.replace("'", "''")
