@@ -11,7 +11,9 @@ session prints the slowest tests and modules at the end:
 
 A session fixture's cost (the shared published warehouse, a crash scenario) is counted on the
 first test that uses it. Processes that are not waited for (servers' threads are the test
-process's own) are not counted.
+process's own) are not counted. The summary also says how busy the machine's cores were over the
+session (``/proc/stat``) and for how many seconds how many tests ran at once: a suite that waits
+(sleeps, a server's delay) or ends on one long test leaves cores idle.
 """
 
 from __future__ import annotations
@@ -26,6 +28,18 @@ import pytest
 
 OUT = Path(__file__).resolve().parent / "out" / "suite_cpu"
 SHOWN = 25
+PROC_STAT = Path("/proc/stat")
+_session: dict[str, object] = {}
+
+
+def _cores_busy_idle() -> tuple[float, float] | None:
+    """The machine's busy and idle jiffies since boot, or None where there is no /proc/stat."""
+    try:
+        fields = [float(x) for x in PROC_STAT.read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle and iowait
+    return sum(fields[:8]) - idle, idle
 
 
 def _cpu() -> tuple[float, float]:
@@ -38,28 +52,30 @@ def pytest_configure(config: pytest.Config) -> None:
         OUT.mkdir(parents=True, exist_ok=True)
         for old in OUT.glob("*.tsv"):
             old.unlink()
+        _session.update(started=time.time(), cores=_cores_busy_idle())
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     own, children = _cpu()
-    started = time.monotonic()
+    started, wall_started = time.monotonic(), time.time()
     yield
     own_after, children_after = _cpu()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     with (OUT / f"{worker}.tsv").open("a", encoding="utf-8") as out:
         row = (own_after - own, children_after - children, time.monotonic() - started)
-        out.write("\t".join(f"{x:.1f}" for x in row) + f"\t{item.nodeid}\n")
+        out.write("\t".join(f"{x:.1f}" for x in row) + f"\t{wall_started:.1f}\t{item.nodeid}\n")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    rows = []
+    rows, spans = [], []
     for path in OUT.glob("*.tsv"):
         for line in path.read_text(encoding="utf-8").splitlines():
-            own, children, wall, nodeid = line.split("\t", 3)
+            own, children, wall, start, nodeid = line.split("\t", 4)
             rows.append((float(own), float(children), float(wall), nodeid))
+            spans.append((float(start), float(start) + float(wall)))
     if not rows:
         return
     write = terminalreporter.write_line
@@ -77,3 +93,28 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     write(f"\n{'cpu s':>7}  module")
     for module, cpu in sorted(modules.items(), key=lambda m: -m[1])[:SHOWN]:
         write(f"{cpu:7.1f}  {module}")
+    _concurrency(write, spans)
+
+
+def _concurrency(write, spans: list[tuple[float, float]]) -> None:
+    """How busy the cores were over the session, and seconds with n tests running at once."""
+    started, before, after = _session.get("started"), _session.get("cores"), _cores_busy_idle()
+    if not isinstance(started, float):
+        return
+    wall = time.time() - started
+    line = f"\nsession: {wall:.0f} s"
+    if before and after:
+        busy, idle = after[0] - before[0], after[1] - before[1]
+        line += f"; the cores were busy {100 * busy / max(busy + idle, 1.0):.0f} % of it"
+    write(line)
+    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans], key=lambda e: (e[0], -e[1]))
+    seconds: dict[int, float] = defaultdict(float)
+    running, last = 0, started
+    for at, step in events:
+        seconds[running] += max(at - last, 0.0)
+        running, last = running + step, at
+    seconds[0] += max(time.time() - last, 0.0)  # after the last test: teardown, the summary
+    write(
+        "tests running at once: "
+        + ", ".join(f"{n}: {s:.0f} s" for n, s in sorted(seconds.items()) if s >= 0.5)
+    )
