@@ -243,9 +243,43 @@ def parse_state_target(run_id: str, warehouse_root: Path) -> Path:
                 shutil.rmtree(old, ignore_errors=True)
     for saved in (warehouse_root / ".dbt" / PARSE_STATE, DBT_PROJECT_DIR / "target" / PARSE_STATE):
         if saved.exists():
-            shutil.copyfile(saved, target / PARSE_STATE)
+            copy_parse_state(saved, target / PARSE_STATE)
             break
     return target
+
+
+# What dagster-dbt writes over a seed file's checksum in the project's saved parse (DbtProject's
+# preparer), so that dbt parses the seeds again: their nodes hold the checkout's absolute path.
+SEED_SENTINEL = {"name": "sha256", "checksum": "0" * 64}
+
+
+def copy_parse_state(saved: Path, copy: Path, project_dir: Path = DBT_PROJECT_DIR) -> None:
+    """Copy a saved dbt parse, its seeds to be parsed again only if parsed in another checkout.
+
+    dagster-dbt marks every seed as changed in the project's saved parse, because a seed's node
+    holds the absolute path of the checkout it was parsed in; dbt then parses the seeds again in
+    every build (about 1 s of CPU each). A seed parsed in this checkout gets its node's checksum
+    back (dbt compares it with the file on disk: an edited seed is still parsed again); a seed
+    parsed elsewhere (a moved checkout, a warehouse built from another) gets the mark, also in
+    the warehouse's kept state, which dagster-dbt does not see.
+    """
+    import msgpack  # dbt's own format for the saved parse (dbt-core and dagster-dbt need it)
+
+    with saved.open("rb") as f:
+        data = msgpack.unpack(f, raw=False, strict_map_key=False)
+    nodes = data.get("nodes", {})
+    for entry in data.get("files", {}).values():
+        if entry.get("parse_file_type") != "seed":
+            continue
+        parsed = [nodes.get(unique_id, {}) for unique_id in entry.get("nodes", [])]
+        here = bool(parsed) and all(node.get("root_path") == str(project_dir) for node in parsed)
+        checksums = {str(node.get("checksum")) for node in parsed}
+        if here and len(checksums) == 1 and "checksum" in parsed[0]:
+            entry["checksum"] = parsed[0]["checksum"]
+        else:
+            entry["checksum"] = SEED_SENTINEL
+    with copy.open("wb") as f:
+        msgpack.pack(data, f)
 
 
 def keep_parse_state(target: Path, warehouse_root: Path) -> None:
