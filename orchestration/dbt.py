@@ -124,8 +124,10 @@ def ensure_manifest(project: DbtProject = dbt_project) -> None:
             (target / MANIFEST_DIGEST).write_text(digest + "\n", encoding="utf-8")
 
 
-with _variables(in_warehouse(None)):  # as ensure_manifest parses
-    dbt_project.prepare_if_dev()
+# Not dagster-dbt's ``prepare_if_dev``: under ``dagster dev`` it parsed the whole project again in
+# every process that loads the definitions (the code server, and each run launched from the UI:
+# about 10 s of CPU each) even when nothing had changed; the content digest here parses only
+# after an edit, in ``dagster dev`` as everywhere.
 ensure_manifest()
 
 

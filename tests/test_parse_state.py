@@ -38,3 +38,24 @@ def test_seeds_parsed_in_another_checkout_are_parsed_again(tmp_path: Path) -> No
         assert entry["checksum"] == nodes[entry["nodes"][0]]["checksum"] != SEED_SENTINEL
     seeds, _ = seed_entries(elsewhere)
     assert all(entry["checksum"] == SEED_SENTINEL for entry in seeds.values())
+
+
+def test_the_definitions_under_dagster_dev_parse_nothing_when_the_project_is_unchanged() -> None:
+    """``dagster dev`` (``DAGSTER_IS_DEV_CLI``) loads the definitions in its code server and in
+    each run it launches: the manifest is parsed again only after an edit."""
+    import os
+    import subprocess
+    import sys
+
+    from orchestration.dbt import ensure_manifest
+
+    ensure_manifest()
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    before = manifest.stat().st_mtime_ns
+    subprocess.run(
+        [sys.executable, "-c", "import orchestration.dbt"],
+        cwd=DBT_PROJECT_DIR.parent,
+        env={**os.environ, "DAGSTER_IS_DEV_CLI": "1"},
+        check=True,
+    )
+    assert manifest.stat().st_mtime_ns == before
