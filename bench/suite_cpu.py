@@ -13,7 +13,9 @@ A session fixture's cost (the shared published warehouse, a crash scenario) is c
 first test that uses it. Processes that are not waited for (servers' threads are the test
 process's own) are not counted. The summary also says how busy the machine's cores were over the
 session (``/proc/stat``) and for how many seconds how many tests ran at once: a suite that waits
-(sleeps, a server's delay) or ends on one long test leaves cores idle.
+(sleeps, a server's delay) or ends on one long test leaves cores idle. Without workers (one test
+at a time, ``-n 0``) it also gives each test's "machine s", the core seconds the whole machine was
+busy during it: processes a test does not wait for (a dev server's children) count there too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import pytest
 OUT = Path(__file__).resolve().parent / "out" / "suite_cpu"
 SHOWN = 25
 PROC_STAT = Path("/proc/stat")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc/stat's unit
 _session: dict[str, object] = {}
 
 
@@ -58,24 +61,29 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     own, children = _cpu()
-    started, wall_started = time.monotonic(), time.time()
+    started, wall_started, cores = time.monotonic(), time.time(), _cores_busy_idle()
     yield
-    own_after, children_after = _cpu()
+    own_after, children_after, cores_after = *_cpu(), _cores_busy_idle()
+    machine = (cores_after[0] - cores[0]) / CLOCK_TICKS if cores and cores_after else 0.0
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     with (OUT / f"{worker}.tsv").open("a", encoding="utf-8") as out:
         row = (own_after - own, children_after - children, time.monotonic() - started)
-        out.write("\t".join(f"{x:.1f}" for x in row) + f"\t{wall_started:.1f}\t{item.nodeid}\n")
+        out.write(
+            "\t".join(f"{x:.1f}" for x in row) + f"\t{wall_started:.1f}\t{machine:.1f}\t{item.nodeid}\n"
+        )
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         return
-    rows, spans = [], []
+    rows, spans, machine = [], [], {}
     for path in OUT.glob("*.tsv"):
         for line in path.read_text(encoding="utf-8").splitlines():
-            own, children, wall, start, nodeid = line.split("\t", 4)
+            own, children, wall, start, busy, nodeid = line.split("\t", 5)
             rows.append((float(own), float(children), float(wall), nodeid))
             spans.append((float(start), float(start) + float(wall)))
+            machine[nodeid] = float(busy)
+    serial = [p.name for p in OUT.glob("*.tsv")] == ["main.tsv"]  # no workers: one test at a time
     if not rows:
         return
     write = terminalreporter.write_line
@@ -84,9 +92,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         f"\nCPU: {total_own + total_children:.0f} s ({total_own:.0f} s in the test processes,"
         f" {total_children:.0f} s in the processes they started) over {len(rows)} tests"
     )
-    write(f"{'cpu s':>7} {'own':>6} {'started':>7} {'wall s':>7}  test")
-    for own, children, wall, nodeid in sorted(rows, key=lambda r: -(r[0] + r[1]))[:SHOWN]:
-        write(f"{own + children:7.1f} {own:6.1f} {children:7.1f} {wall:7.1f}  {nodeid}")
+    if serial:
+        write(
+            f"the machine's cores were busy {sum(machine.values()):.0f} s over the tests"
+            " (machine s: also processes not waited for, such as a server's children)"
+        )
+    header = f"{'cpu s':>7} {'own':>6} {'started':>7} {'wall s':>7}"
+    write(header + (f" {'machine s':>9}" if serial else "") + "  test")
+    key = (lambda r: -machine[r[3]]) if serial else (lambda r: -(r[0] + r[1]))
+    for own, children, wall, nodeid in sorted(rows, key=key)[:SHOWN]:
+        busy = f" {machine[nodeid]:9.1f}" if serial else ""
+        write(f"{own + children:7.1f} {own:6.1f} {children:7.1f} {wall:7.1f}{busy}  {nodeid}")
     modules: dict[str, float] = defaultdict(float)
     for own, children, _, nodeid in rows:
         modules[nodeid.split("::", 1)[0]] += own + children
