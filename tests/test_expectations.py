@@ -601,3 +601,36 @@ def test_sharing_one_configuration_per_call_gives_ges_own_kwargs() -> None:
                 assert patched(expectation, key) == patched.__wrapped__(expectation, key)
             checked += 1
     assert checked > 100
+
+
+DEFERRED_PROBE = """
+import sys, types
+import expectations, great_expectations
+from expectations import gx_speed
+print(sorted(n for n in gx_speed.DEFERRED if type(sys.modules.get(n)) is not types.ModuleType))
+from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl
+print(round(float(kl.stats.entropy([0.5, 0.5], [0.25, 0.75])), 4), kl.alt.Chart.__name__)
+import scipy.stats.distributions
+print(sorted(n for n in gx_speed.DEFERRED if type(sys.modules.get(n)) is not types.ModuleType))
+"""
+
+
+def test_ge_imports_without_the_modules_no_suite_uses_and_they_work_when_used() -> None:
+    """``expectations.gx_speed.defer_unused_imports``: GE imported through this package leaves
+    ``scipy.stats`` and ``altair`` unloaded (a new process, as a run's is); an expectation that
+    uses them gets the real modules on first use."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", DEFERRED_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+    )
+    standing_in, used, loaded = done.stdout.splitlines()
+    assert standing_in == "['altair', 'scipy.stats']"
+    assert used == "0.1438 Chart"  # KL divergence of (1/2, 1/2) from (1/4, 3/4), in nats
+    assert loaded == "[]"
