@@ -217,6 +217,14 @@ def test_one_run_at_a_time_and_sigterm_or_sigint_stop_a_run_within_10_s(
         assert all(claimed_slots(instance, run_id) == [] for run_id in runs)
 
 
+def accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -311,6 +319,8 @@ def make_dev(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[subprocess.P
     )
     try:
         wait_for(lambda: "Serving dagster-webserver" in log.read_text(), 600, "Dagster UI", proc)
+        # the webserver says so just before it listens: a request at once was refused
+        wait_for(lambda: accepts_connections(port), 60, f"Dagster UI listening on port {port}", proc)
         yield proc, log, port
     finally:
         if proc.poll() is None:
