@@ -123,19 +123,14 @@ def dbt_in(warehouse: Path, args: list[str], target: Path) -> Any:
     import subprocess
     import sys
 
-    from orchestration.dbt import (
-        DBT_PROJECT_DIR,
-        PARSE_STATE,
-        copy_parse_state,
-        ensure_manifest,
-        in_warehouse,
-    )
+    from orchestration.dbt import DBT_PROJECT_DIR, ensure_manifest, in_warehouse
+    from orchestration.dbt_parse_state import PARSE_STATE, copy_parse_state
 
     ensure_manifest()
     target.mkdir(parents=True, exist_ok=True)
     saved = DBT_PROJECT_DIR / "target" / PARSE_STATE
     if saved.exists():
-        copy_parse_state(saved, target / PARSE_STATE)
+        copy_parse_state(saved, target / PARSE_STATE, DBT_PROJECT_DIR)
     project = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     return subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), *args, *project]

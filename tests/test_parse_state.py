@@ -4,7 +4,8 @@ from pathlib import Path
 
 import msgpack
 
-from orchestration.dbt import DBT_PROJECT_DIR, PARSE_STATE, SEED_SENTINEL, copy_parse_state
+from orchestration.dbt import DBT_PROJECT_DIR
+from orchestration.dbt_parse_state import PARSE_STATE, SEED_SENTINEL, copy_parse_state
 from tests.conftest import dbt_in
 
 
@@ -29,8 +30,8 @@ def test_seeds_parsed_in_another_checkout_are_parsed_again(tmp_path: Path) -> No
     ensure_manifest()
     saved = DBT_PROJECT_DIR / "target" / PARSE_STATE
     here, elsewhere = tmp_path / "here.msgpack", tmp_path / "elsewhere.msgpack"
-    copy_parse_state(saved, here)
-    copy_parse_state(saved, elsewhere, project_dir=Path("/elsewhere/dbt_project"))
+    copy_parse_state(saved, here, DBT_PROJECT_DIR)
+    copy_parse_state(saved, elsewhere, Path("/elsewhere/dbt_project"))
 
     seeds, nodes = seed_entries(here)
     assert seeds, "the project has seeds"
