@@ -143,6 +143,7 @@ def validate(
     from expectations import gx_project, gx_speed
 
     gx_speed.build_configuration_once_per_call()
+    gx_speed.read_config_variables_once()
     started = time.perf_counter()
     bad_columns = _bad_columns(suite, df)
     run: list[Any] = []

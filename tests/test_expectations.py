@@ -603,6 +603,33 @@ def test_sharing_one_configuration_per_call_gives_ges_own_kwargs() -> None:
     assert checked > 100
 
 
+
+def test_config_variables_are_read_again_when_the_file_or_the_environment_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``expectations.gx_speed.read_config_variables_once``: a file context's variables come from
+    its config variables file as GE reads it, read again after an edit or a new variable."""
+    from great_expectations.core.config_provider import _ConfigurationVariablesConfigurationProvider
+
+    from expectations import gx_speed
+
+    gx_speed.read_config_variables_once()
+    variables = tmp_path / "uncommitted" / "config_variables.yml"
+    variables.parent.mkdir()
+    variables.write_text("host: one\nurl: ${BARNHALSA_TEST_HOST}/x\n", encoding="utf-8")
+    monkeypatch.setenv("BARNHALSA_TEST_HOST", "http://a")
+    provider = _ConfigurationVariablesConfigurationProvider(
+        "uncommitted/config_variables.yml", root_directory=str(tmp_path)
+    )
+    read = _ConfigurationVariablesConfigurationProvider.get_values
+    assert read(provider) == read.__wrapped__(provider) == {"host": "one", "url": "http://a/x"}
+    monkeypatch.setenv("BARNHALSA_TEST_HOST", "http://b")
+    assert read(provider) == {"host": "one", "url": "http://b/x"}
+    variables.write_text("host: two, and longer\n", encoding="utf-8")
+    assert read(provider) == read.__wrapped__(provider) == {"host": "two, and longer"}
+    variables.unlink()
+    assert read(provider) == {}
+
 DEFERRED_PROBE = """
 import sys, types
 import expectations, great_expectations

@@ -1,0 +1,25 @@
+
+    
+    
+
+with child as (
+    select kommungrupp_code as from_field
+    from "build"."main"."int_region_kommungrupp"
+    where kommungrupp_code is not null
+),
+
+parent as (
+    select kommungrupp_code as to_field
+    from "build"."main"."kommungrupper"
+)
+
+select
+    from_field
+
+from child
+left join parent
+    on child.from_field = parent.to_field
+
+where parent.to_field is null
+
+

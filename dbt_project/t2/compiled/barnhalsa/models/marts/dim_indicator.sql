@@ -1,0 +1,48 @@
+-- The catalogue, and the indicators the dropped survey specs declare.
+with indicators as (
+select
+    indicator_id,
+    title,
+    protective_factor,
+    source,
+    source_ref,
+    unit,
+    higher_is_better,
+    rate_ages,
+    denominator_ages,
+    short_title,
+    ages,
+    age_label,
+    municipality_type,
+    by_sex,
+    cast(null as varchar) as source_title
+from "build"."main"."indicators"
+union all
+select
+    indicator_id,
+    title,
+    protective_factor,
+    source,
+    source_ref,
+    unit,
+    higher_is_better,
+    cast(null as varchar) as rate_ages,
+    cast(null as varchar) as denominator_ages,
+    title as short_title,
+    cast(null as varchar) as ages,
+    cast(null as varchar) as age_label,
+    cast(null as varchar) as municipality_type,
+    cast(null as boolean) as by_sex,
+    source_title
+from "build"."main"."stg_survey__indicators"
+)
+
+select
+    i.*,
+    pf.label_sv as protective_factor_label,
+    a.indicator_id is not null as adult_measure
+from indicators as i
+left join "build"."main"."protective_factors" as pf
+    on pf.protective_factor = i.protective_factor
+left join "build"."main"."adult_indicators" as a
+    on a.indicator_id = i.indicator_id

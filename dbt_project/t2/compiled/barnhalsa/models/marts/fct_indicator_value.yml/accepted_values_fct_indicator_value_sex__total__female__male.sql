@@ -1,0 +1,22 @@
+
+    
+    
+
+with all_values as (
+
+    select
+        sex as value_field,
+        count(*) as n_records
+
+    from "build"."mart"."fct_indicator_value"
+    group by sex
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'total','female','male'
+)
+
+

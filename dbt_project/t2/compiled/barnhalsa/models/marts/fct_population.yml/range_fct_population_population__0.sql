@@ -1,0 +1,8 @@
+
+select population
+from "build"."mart"."fct_population"
+where population is not null
+  and (
+    population < 0
+    or false
+  )

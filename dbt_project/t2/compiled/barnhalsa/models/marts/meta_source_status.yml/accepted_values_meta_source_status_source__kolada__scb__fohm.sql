@@ -1,0 +1,22 @@
+
+    
+    
+
+with all_values as (
+
+    select
+        source as value_field,
+        count(*) as n_records
+
+    from "build"."mart"."meta_source_status"
+    group by source
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'kolada','scb','fohm'
+)
+
+

@@ -1,0 +1,22 @@
+
+    
+    
+
+with all_values as (
+
+    select
+        vs_kommungrupp as value_field,
+        count(*) as n_records
+
+    from "build"."mart"."v_indicator_comparison"
+    group by vs_kommungrupp
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'better','worse','similar','not_compared'
+)
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select indicator_id
+from "build"."main"."indicators"
+where indicator_id is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select protective_factor
+from "build"."main"."protective_factors"
+where protective_factor is null
+
+

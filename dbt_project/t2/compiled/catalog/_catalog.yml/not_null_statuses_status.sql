@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select status
+from "build"."main"."statuses"
+where status is null
+
+

@@ -1,0 +1,14 @@
+
+    
+    
+
+select
+    protective_factor as unique_field,
+    count(*) as n_records
+
+from "build"."main"."protective_factors"
+where protective_factor is not null
+group by protective_factor
+having count(*) > 1
+
+

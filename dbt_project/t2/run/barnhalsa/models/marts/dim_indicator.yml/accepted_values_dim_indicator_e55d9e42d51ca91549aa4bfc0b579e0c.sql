@@ -1,0 +1,36 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+with all_values as (
+
+    select
+        protective_factor as value_field,
+        count(*) as n_records
+
+    from "build"."mart"."dim_indicator"
+    group by protective_factor
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'framtidstro','fullfolja_studier','trygga_relationer','goda_levnadsvanor','framjande_miljoer','psykisk_halsa','fysisk_halsa','kontext','vuxna'
+)
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,36 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+with all_values as (
+
+    select
+        source as value_field,
+        count(*) as n_records
+
+    from "build"."mart"."meta_source_status"
+    group by source
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'kolada','scb','fohm'
+)
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,19 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+select county_code, indicator_id, age_group, count(*) as n_rows
+from "build"."mart"."v_county_profile"
+group by county_code, indicator_id, age_group
+having count(*) > 1
+
+  
+  
+      
+    ) dbt_internal_test

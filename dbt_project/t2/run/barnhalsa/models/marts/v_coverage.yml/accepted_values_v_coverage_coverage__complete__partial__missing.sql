@@ -1,0 +1,36 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+with all_values as (
+
+    select
+        coverage as value_field,
+        count(*) as n_records
+
+    from "build"."mart"."v_coverage"
+    group by coverage
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'complete','partial','missing'
+)
+
+
+
+  
+  
+      
+    ) dbt_internal_test

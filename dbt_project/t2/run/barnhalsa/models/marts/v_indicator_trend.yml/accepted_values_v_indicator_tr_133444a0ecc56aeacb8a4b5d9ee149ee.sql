@@ -1,0 +1,36 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+with all_values as (
+
+    select
+        direction_3 as value_field,
+        count(*) as n_records
+
+    from "build"."mart"."v_indicator_trend"
+    group by direction_3
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'better','worse','unchanged','not_compared'
+)
+
+
+
+  
+  
+      
+    ) dbt_internal_test

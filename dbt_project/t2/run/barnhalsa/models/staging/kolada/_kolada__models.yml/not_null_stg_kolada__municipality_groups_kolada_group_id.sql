@@ -1,0 +1,25 @@
+
+    
+    select
+      count(*) as failures,
+      count(*) != 0 as should_warn,
+      count(*) != 0 as should_error
+    from (
+      
+    
+  
+    
+    
+
+
+
+select kolada_group_id
+from "build"."main"."stg_kolada__municipality_groups"
+where kolada_group_id is null
+
+
+
+  
+  
+      
+    ) dbt_internal_test

@@ -1,0 +1,16 @@
+
+  
+  create view "build"."main"."stg_scb__population__dbt_tmp" as (
+    select
+    region_code,
+    year,
+    age,
+    sex,
+    population,
+    marker,
+    source_ref,
+    request_url,
+    fetched_at,
+    body_sha256
+from "build"."raw"."scb_population"
+  );
