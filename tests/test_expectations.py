@@ -603,7 +603,6 @@ def test_sharing_one_configuration_per_call_gives_ges_own_kwargs() -> None:
     assert checked > 100
 
 
-
 def test_config_variables_are_read_again_when_the_file_or_the_environment_changes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -629,6 +628,7 @@ def test_config_variables_are_read_again_when_the_file_or_the_environment_change
     assert read(provider) == read.__wrapped__(provider) == {"host": "two, and longer"}
     variables.unlink()
     assert read(provider) == {}
+
 
 DEFERRED_PROBE = """
 import sys, types
