@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,37 @@ if not (Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml").exists():  # Dagster 
 # Modules whose tests share one expensive scenario (a session fixture): make test's workers
 # (pytest-xdist, -n) run each such module on one worker; every other test goes to any worker.
 ONE_WORKER_MODULES = {"tests/test_crash_and_readers.py", "tests/test_first_run.py", "tests/test_report.py"}
+
+
+# A fresh checkout's first suite: Python has compiled none of the installed packages yet and dbt
+# has not parsed the project. Each of make test's workers compiled the same modules at once, and
+# two of them waited while the first parsed: 42 s before the first test on 2 cores. Before the
+# workers start, two processes side by side compile them once: one imports the definitions (which
+# parses the project), the other what the test modules and the quality checks import.
+WARM_UP = (
+    "import orchestration.definitions",
+    "import great_expectations, expectations, hypothesis, statsmodels.api, altair, report, localsources",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With workers (``-n``) in a checkout whose packages are not compiled yet: ``WARM_UP``."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or not getattr(config.option, "numprocesses", None):
+        return
+    if sys.dont_write_bytecode:  # PYTHONDONTWRITEBYTECODE: nothing would be kept
+        return
+    spec = importlib.util.find_spec("dagster_dbt")
+    if spec is None or spec.origin is None or Path(importlib.util.cache_from_source(spec.origin)).exists():
+        return
+    print("a fresh checkout: compiling the installed packages and parsing the dbt project", file=sys.stderr)
+    warming = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for code in WARM_UP
+    ]
+    for process in warming:  # a failure here fails the same way in the workers, with its message
+        process.wait()
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
