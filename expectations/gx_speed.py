@@ -106,16 +106,19 @@ def build_configuration_once_per_call() -> None:
 @functools.cache
 def read_config_variables_once() -> None:
     """Patch GE's config variables provider (once per process) to read an unchanged file once."""
-    from great_expectations.core.config_provider import _ConfigurationVariablesConfigurationProvider
+    from great_expectations.core.config_provider import (
+        _ConfigurationVariablesConfigurationProvider,
+        _EnvironmentConfigurationProvider,
+    )
 
     provider = _ConfigurationVariablesConfigurationProvider
     read = provider.get_values
     kept: dict[tuple[Any, ...], dict[str, str]] = {}
 
     def get_values(self: Any) -> dict[str, str]:
-        environment = tuple(sorted(os.environ.items()))
-        named = self._config_variables_file_path
-        path = self._substitutor.substitute_config_variable(named, dict(environment))
+        variables = _EnvironmentConfigurationProvider().get_values()  # what GE substitutes from
+        environment = tuple(sorted(variables.items()))
+        path = self._substitutor.substitute_config_variable(self._config_variables_file_path, variables)
         if not os.path.isabs(path):  # as GE resolves it
             path = os.path.join(self._root_directory or os.curdir, path)
         try:
