@@ -107,9 +107,11 @@ def _locked_main(args, run_config: dict | None, root: Path, held, stopper, keep_
 
     from dagster import DagsterInstance
 
+    from orchestration import gc_tuning
     from orchestration.definitions import defs
     from orchestration.recovery import process_tags
 
+    gc_tuning.tune()  # what the definitions loaded lives as long as the run
     job = defs.resolve_job_def(args.job)
     run_id = str(uuid.uuid4())
     with DagsterInstance.get() as instance:

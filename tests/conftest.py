@@ -66,6 +66,14 @@ def pytest_configure(config: pytest.Config) -> None:
         process.wait()
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The test modules are imported: what they loaded lives as long as this process
+    (``orchestration/gc_tuning.py``)."""
+    from orchestration import gc_tuning
+
+    gc_tuning.tune()
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """xdist's load scheduling, but a module of ``ONE_WORKER_MODULES`` is one unit of work (its
     longest unit, so it starts first). xdist's own ``--dist loadgroup`` does not group under
