@@ -48,9 +48,10 @@ def main() -> None:
     here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != here]
     sys.path.append(str(here.parent))  # for orchestration.gc_tuning, after every installed package
-    from dbt.cli.main import cli
-
     from orchestration import gc_tuning
+
+    gc_tuning.tune()
+    from dbt.cli.main import cli
 
     gc_tuning.tune()
     sys.argv[0] = dbt

@@ -20,10 +20,16 @@ import gc
 YOUNG_THRESHOLD = 50_000  # Python's default: 700
 
 
-@functools.cache
 def tune() -> None:
-    """Freeze what this process has loaded and collect less often (once per process)."""
-    gc.freeze()
-    atexit.register(gc.unfreeze)
+    """Collect less often and freeze what this process has loaded so far: call it first (the
+    imports then run with fewer collections, about 0.5 s less for the definitions and GE) and
+    again once the big imports are done."""
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+    gc.freeze()
+    _give_back_at_exit()
+
+
+@functools.cache
+def _give_back_at_exit() -> None:
+    atexit.register(gc.unfreeze)

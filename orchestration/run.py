@@ -33,7 +33,7 @@ import uuid
 from pathlib import Path
 
 from ingest.settings import BASE_URL_VARIABLES, Settings, env_value
-from orchestration import outcome, stopping
+from orchestration import gc_tuning, outcome, stopping
 from warehouse import housekeeping, runlock
 
 FETCHING_JOBS = {"refresh_mart"}
@@ -43,6 +43,7 @@ PREFLIGHT_TIMEOUT = 3.0
 
 
 def main(argv: list[str] | None = None) -> int:
+    gc_tuning.tune()  # before the big imports (orchestration/gc_tuning.py)
     parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__)
     parser.add_argument("job", nargs="?", default="refresh_mart")
     parser.add_argument("-c", "--config", type=Path, help="run config as a JSON file")
@@ -107,7 +108,6 @@ def _locked_main(args, run_config: dict | None, root: Path, held, stopper, keep_
 
     from dagster import DagsterInstance
 
-    from orchestration import gc_tuning
     from orchestration.definitions import defs
     from orchestration.recovery import process_tags
 

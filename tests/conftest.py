@@ -17,12 +17,14 @@ from typing import Any
 import pytest
 
 from localsources.kolada_server import KoladaData, KoladaServer, serve, synthetic_data
+from orchestration import gc_tuning
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDINGS = ROOT.parent / "shared" / "recordings"
 EXAMPLE_SURVEYS = ROOT / "examples" / "surveys"
 YEARS = [2024, 2025, 2026]
 
+gc_tuning.tune()  # before the test modules' imports (orchestration/gc_tuning.py)
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".dagster_home"))
 Path(os.environ["DAGSTER_HOME"]).mkdir(exist_ok=True)
@@ -69,8 +71,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     """The test modules are imported: what they loaded lives as long as this process
     (``orchestration/gc_tuning.py``)."""
-    from orchestration import gc_tuning
-
     gc_tuning.tune()
 
 

@@ -17,7 +17,7 @@ types = [con.execute("select 1::integer, 'a'").description, duckdb.sqltype("varc
 before = gc.get_threshold()[0]
 from orchestration import gc_tuning
 gc_tuning.tune()
-gc_tuning.tune()  # once per process: a second call changes nothing
+gc_tuning.tune()  # again after more imports: the same settings, more frozen
 print(before, gc.get_threshold()[0], gc.get_freeze_count() > 10_000)
 """
 
@@ -44,7 +44,7 @@ def test_the_dbt_child_runs_the_dbt_beside_the_interpreter_from_any_folder(tmp_p
     assert "Core:" in done.stdout and "duckdb" in done.stdout
     fake = tmp_path / "elsewhere" / "dbt"  # another installation's dbt: it runs, not ours
     fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\necho other dbt \"$@\"\n")
+    fake.write_text('#!/bin/sh\necho other dbt "$@"\n')
     fake.chmod(0o755)
     other = subprocess.run(
         [str(child), "--version"],
