@@ -410,6 +410,11 @@ def test_dbt_dies_with_a_run_killed_during_the_build(scenario: Scenario) -> None
     assert dbt["command"] == "dbt build", dbt
     assert not [line for line in scenario.log if "outlived its run" in line], scenario.log
     assert not runlock.process_alive(dbt["pid"], started=dbt["started"])
+    # its folder stays for a person to read, dbt.log in plain text up to the model it was building
+    run_id = scenario.killed["dbt"]["run_id"]
+    (folder,) = (ROOT / "dbt_project" / "target").glob(f"barnhalsa_dbt-{run_id[:7]}-*")
+    log = (folder / "dbt.log").read_text(encoding="utf-8")
+    assert not log.lstrip().startswith("{") and "Running with dbt=" in log and " START sql " in log
 
 
 def test_the_publishing_run_keeps_the_batches_the_mart_was_built_from(scenario: Scenario) -> None:
