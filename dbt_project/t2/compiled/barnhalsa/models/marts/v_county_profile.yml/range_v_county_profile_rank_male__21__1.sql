@@ -1,8 +1,0 @@
-
-select rank_male
-from "build"."mart"."v_county_profile"
-where rank_male is not null
-  and (
-    rank_male < 1
-    or rank_male > 21
-  )

@@ -1,9 +1,0 @@
-select
-    kpi_id,
-    title as kpi_title,
-    description as kpi_description,
-    is_divided_by_gender,
-    municipality_type,
-    operating_area,
-    publ_period
-from "build"."raw"."kolada_kpi"
