@@ -4,12 +4,12 @@ dagster-dbt runs ``dbt build`` as a child process. When the run's process is kil
 included), an ordinary child keeps running, holding ``build.duckdb``, until it finishes. This
 program, started by ``orchestration/bin/dbt`` in dbt's place, asks Linux to send it SIGKILL when
 its parent dies (``prctl(PR_SET_PDEATHSIG)``, kept across exec), then becomes dbt
-(``BARNHALSA_DBT``) with the same arguments, in the warehouse's folder (``BARNHALSA_DBT_CWD``):
-the dbt installed beside this interpreter runs in this process, as its script would, with the
-collector set by ``orchestration/gc_tuning.py`` (about 0.7 s of a build's 8.5 s of CPU); another
-one is executed in its place.
-Elsewhere it just becomes dbt; the next run then stops a dbt left running (its pid is in the
-warehouse's lock file, ``warehouse.runlock``).
+(``BARNHALSA_DBT``) with the same arguments, in the warehouse's folder (``BARNHALSA_DBT_CWD``).
+The dbt installed beside this interpreter runs in this process, as its script would, with the
+collector set by ``orchestration/gc_tuning.py`` (about 0.7 s of a build's 8.5 s of CPU); a dbt
+of another installation is executed in its place. Where there is no ``prctl`` (not Linux) it
+just becomes dbt; the next run then stops a dbt left running (its pid is in the warehouse's lock
+file, ``warehouse.runlock``).
 """
 
 from __future__ import annotations

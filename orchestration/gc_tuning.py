@@ -8,8 +8,9 @@ collector's default first threshold (700) starts a collection every few hundred 
 oldest generation walking the whole imported graph again each time. ``tune`` moves what is
 loaded out of the collector's sight (``gc.freeze``), gives it back before the interpreter exits
 (so extension types are freed as before, and nanobind reports no leaked instance), and collects
-the young generation every 50,000 allocations. Measured on 2 cores: an in-process run of every
-asset 10.2 -> 8.9 s of CPU, a ``dbt build`` 8.5 -> 7.8 s. Nothing is collected that would not be;
+the young generation every 50,000 allocations. Measured on 2 cores, a few runs each: an
+in-process run of every asset about 10.2 -> 9.0 s of CPU, a ``dbt build`` about 8.5 -> 7.8 s
+(the machine's own spread is about 0.5 s). Nothing is collected that would not be;
 cyclic garbage waits longer (objects freed by reference counting, most of them, go at once).
 """
 
