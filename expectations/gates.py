@@ -135,7 +135,7 @@ def _volume(db: Path, schema: str) -> pd.DataFrame:
     parts = [sql.format(schema=schema) for table, sql in VOLUME_SQL.items() if table in tables]
     if not parts:
         return pd.DataFrame({"source": pd.Series([], dtype="str"), "n": pd.Series([], dtype="Int64")})
-    return query(db, " union all ".join(parts))
+    return query(db, f"select * from ({' union all '.join(parts)}) order by source")  # a stable order
 
 
 def volume(max_loss: float = MAX_VOLUME_LOSS) -> Suite:
